@@ -1,0 +1,1 @@
+"""Turns scored partners into PDF scorecards and QBR packs (Jinja2 templates + WeasyPrint)."""

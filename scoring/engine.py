@@ -1,0 +1,218 @@
+"""The scorecard: partners in, scores, tiers, drivers, actions and flags out.
+
+Everything is computed on whole columns (numpy arrays of every partner) so that one partner and a
+million partners go through the same code. The chain is:
+
+metric value -> sub-score (0-100) -> layer score (weighted mean of present metrics in the layer)
+-> outcome score (stage-weighted mean of layers present) -> segment adjustment -> composite.
+
+Because each step is a weighted mean, an outcome score equals ``sum(effective_weight * sub_score)``
+with effective weights summing to 1. That identity gives exact drivers: a metric's contribution is
+``effective_weight * (sub_score - baseline)`` and a partner's contributions (plus the segment
+adjustment) add up to its score minus the baseline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import flags, segments
+from .compiled import OUTCOMES, Compiled, compile_model
+from .model import ScoringModel, load_model
+from .normalize import dates, extract, linear, log_transform
+from .result import Core, ScoreResult
+from .table import PartnerTable
+
+UNSCORED = "Unscored"
+DAYS_PER_MONTH = 365.25 / 12
+
+def to_date(value: "dt.date | str | pd.Timestamp | None") -> dt.date:
+    """Normalise an ``as_of`` argument; ``None`` means today."""
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"as_of: {value!r} is not a date (use YYYY-MM-DD)")
+
+
+def score(
+    partners: pd.DataFrame,
+    model: "ScoringModel | str" = "default",
+    as_of: "dt.date | str | None" = None,
+) -> ScoreResult:
+    """Score every partner in ``partners`` (one row each, metric columns named by metric id).
+
+    Missing metric columns or cells are tolerated: weights re-normalise over what is present and the
+    partner is flagged. ``as_of`` (default today) fixes each partner's maturity stage.
+    """
+    if not isinstance(partners, pd.DataFrame):
+        raise TypeError("partners must be a pandas DataFrame with one row per partner")
+    model = load_model(model)
+    c = compile_model(model)
+    as_of = to_date(as_of)
+    table = PartnerTable(partners)
+    n = table.n
+
+    member = segments.membership(c, table)
+    sub, status = _subscores(c, table, member)
+    months = _months(table, as_of)
+    stage_idx = np.searchsorted(c.stage_bounds, np.nan_to_num(np.maximum(months, 0.0)), side="right")
+    stage_weights = c.stage_weights[stage_idx].T  # (L, n)
+
+    present = ~np.isnan(sub)
+    sub0 = np.zeros((len(c.metric_ids) + 1, n))  # the extra zero row pads layers (see _outcome)
+    np.copyto(sub0[:-1], sub, where=present)
+    out = _outcomes(c, member, present, sub0, stage_weights)
+    del sub0, present
+    scores, layers, contrib, coverage = {}, {}, {}, {}
+    for k, outcome in enumerate(OUTCOMES):
+        adjusted = np.clip(out.score[k] * out.factors[k], 0.0, 100.0)
+        out.contributions[k, -1] = np.nan_to_num(adjusted - out.score[k])
+        scores[outcome], scores[f"{outcome}_unadjusted"] = adjusted, out.score[k]
+        layers[outcome], coverage[outcome], contrib[outcome] = out.layers[k], out.coverage[k], out.contributions[k]
+    cw_r, cw_e = c.composite
+    scores["composite"] = cw_r * scores["revenue"] + cw_e * scores["engagement"]
+    total_coverage = cw_r * coverage["revenue"] + cw_e * coverage["engagement"]
+
+    shown = {o: np.round(scores[o], 1) for o in (*OUTCOMES, "composite")}
+    row_flags = flags.row_flags(
+        c.spec, coverage=total_coverage, no_data=np.isnan(scores["composite"]),
+        unknown_segment=member.unknown, months=months,
+    )
+    columns = {
+        "partner_id": _column(table, "partner_id"),
+        "partner_name": _column(table, "partner_name"),
+        "segment": member.values[c.spec.segmentation.primary],
+        "stage": c.stage_ids[stage_idx],
+        "months_since_start": np.round(months, 1),
+        "revenue_score": shown["revenue"],
+        "engagement_score": shown["engagement"],
+        "composite_score": shown["composite"],
+        "tier": _tiers(c, shown["composite"]),
+        "quadrant": _quadrants(c, shown["revenue"], shown["engagement"]),
+        "coverage": np.round(total_coverage, 3),
+        "provisional": row_flags["provisional"],
+    }
+    core = Core(partners, sub, status, row_flags, scores, layers, contrib, columns)
+    return ScoreResult(model, c, as_of, core)
+
+
+def _column(table: PartnerTable, name: str) -> np.ndarray:
+    return table.objects(name) if name in table else np.full(table.n, None, dtype=object)
+
+
+def _subscores(c: Compiled, table: PartnerTable, member: segments.Membership):
+    """Sub-scores ``(M, n)`` (NaN where unusable) and the per-metric flag masks."""
+    values, missing, invalid = extract(table, c.metric_ids, c.lookups)
+    with np.errstate(invalid="ignore"):
+        out_of_range = (values < c.valid_lo[:, None]) | (values > c.valid_hi[:, None])
+    scale = log_transform(values, c.log_columns)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        overrides = [
+            (rows, j, linear(scale[j, rows], floor, target))
+            for s, j, floor, target in c.norm_overrides
+            if (rows := member.matrix[:, s]).any()
+        ]
+        sub = linear(scale, c.floor[:, None], c.target[:, None], out=scale)
+    for rows, j, override in overrides:
+        sub[j, rows] = override
+    sub[out_of_range] = np.nan
+    return sub, {"missing": missing, "invalid_value": invalid, "out_of_range": out_of_range}
+
+
+def _months(table: PartnerTable, as_of: dt.date) -> np.ndarray:
+    """Months from onboarding start to ``as_of``; NaN where the start is missing or unreadable."""
+    if "onboarding_start" not in table:
+        return np.full(table.n, np.nan)
+    starts = table.dates("onboarding_start", dates)
+    days = (np.datetime64(as_of, "D") - starts).astype(float)
+    days[np.isnat(starts)] = np.nan
+    return days / DAYS_PER_MONTH
+
+
+@dataclass
+class _Outcomes:
+    """Per-outcome arrays, stacked on a leading axis in ``OUTCOMES`` order."""
+
+    score: np.ndarray  # (2, n) before segment adjustment
+    layers: np.ndarray  # (2, L, n) layer scores, NaN where a layer has no data
+    contributions: np.ndarray  # (2, M + 1, n) points per metric; last row reserved for the adjustment
+    coverage: np.ndarray  # (2, n) share of the stage-weighted scorecard backed by data
+    factors: np.ndarray  # (2, n) segment adjustment factor
+
+
+def _ordered_sum(rows) -> np.ndarray:
+    """Sum of arrays in a fixed order. numpy's reductions pick a summation order by array shape,
+    which would let a one-partner call differ from a batch in the last bit; this never does."""
+    rows = iter(rows)
+    total = np.array(next(rows), dtype=float, copy=True)
+    for row in rows:
+        total += row
+    return total
+
+
+def _outcomes(c: Compiled, member: segments.Membership, present, sub0, stage_weights) -> _Outcomes:
+    """Layer scores, outcome scores, contributions and coverage for both outcomes at once.
+
+    ``sub0`` is ``(M + 1, n)``: sub-scores with 0 for missing, plus a zero row that pads layers
+    to equal length in ``c.layer_index`` so all layers are summed together, in a fixed order.
+    """
+    m, n = len(c.metric_ids), sub0.shape[1]
+    n_layers = len(c.layer_ids)
+    tables = segments.combo_tables(c, member)
+    contributions = np.empty((2, m + 1, n))
+    contributions[:, m] = 0.0
+    wp = contributions[:, :m]
+    np.multiply(np.take(tables.weights.transpose(0, 2, 1), member.group, axis=2), present, out=wp)  # present metrics
+    layer_w = _ordered_sum(contributions[:, col] for col in c.layer_index.T)  # (2, L, n)
+    layer_sum = _ordered_sum(contributions[:, col] * sub0[col] for col in c.layer_index.T)
+    layer_total = tables.layer_total[:, :, member.group]
+    has_layer = layer_w > 0
+    safe_w = np.where(has_layer, layer_w, 1.0)
+    filled = layer_sum / safe_w  # 0 where a layer has no data (its sum is 0 too)
+    lw = stage_weights * has_layer
+    lw_sum = _ordered_sum(lw[:, k] for k in range(n_layers))[:, None]
+    lw = np.divide(lw, lw_sum, out=np.zeros_like(lw), where=lw_sum > 0)
+    score = _ordered_sum(lw[:, k] * filled[:, k] for k in range(n_layers))
+    score[~has_layer.any(axis=1)] = np.nan
+    in_use = stage_weights * (layer_total > 0)
+    share = np.divide(layer_w, layer_total, out=np.zeros_like(layer_w), where=layer_total > 0)
+    coverage = _ordered_sum(in_use[:, k] * share[:, k] for k in range(n_layers))
+    coverage /= _ordered_sum(in_use[:, k] for k in range(n_layers))
+    scale = lw / safe_w  # (2, L, n): effective weight per unit of within-layer weight
+    baseline = c.spec.drivers.baseline
+    for j in range(m):  # weights -> effective weights -> points above the baseline, in place
+        wp[:, j] *= scale[:, c.metric_layer[j]]
+        wp[:, j] *= sub0[j] - baseline
+    factors = tables.factors[:, member.group]
+    return _Outcomes(score, np.where(has_layer, filled, np.nan), contributions, coverage, factors)
+
+
+def _tiers(c: Compiled, composite: np.ndarray) -> np.ndarray:
+    """Tier id for each (rounded) composite score."""
+    idx = np.searchsorted(c.tier_mins, np.nan_to_num(composite), side="right") - 1
+    return np.where(np.isnan(composite), UNSCORED, c.tier_ids[np.clip(idx, 0, len(c.tier_ids) - 1)])
+
+
+def _quadrants(c: Compiled, revenue: np.ndarray, engagement: np.ndarray) -> np.ndarray:
+    q = c.spec.quadrants
+    high_r = revenue >= q.revenue_threshold
+    high_e = engagement >= q.engagement_threshold
+    labels = np.array(
+        [q.labels.low_revenue_low_engagement, q.labels.low_revenue_high_engagement,
+         q.labels.high_revenue_low_engagement, q.labels.high_revenue_high_engagement, UNSCORED],
+        dtype=object,
+    )
+    code = high_r * 2 + high_e
+    return labels[np.where(np.isnan(revenue) | np.isnan(engagement), 4, code)]

@@ -1,0 +1,175 @@
+"""Loading, validating and fingerprinting scoring model files.
+
+A model is referenced by name (``default``: shipped with the package) or by path. Loading is cached
+by file content, so a UDF that names the same model on every recalculation parses it once per
+process. Every problem in a file is reported at once, as ``path: problem (line N)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from . import model_checks
+from .schema import ModelSpec
+
+BUILTIN = ("default",)
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used; ``problems`` lists each one as ``path: message``."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        detail = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source}: invalid model ({len(problems)} problem{'s' * (len(problems) != 1)}):\n{detail}")
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """A validated model plus the fingerprint that every output carries."""
+
+    spec: ModelSpec
+    source: str
+    hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hash", content_hash(self.spec))
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def label(self) -> str:
+        """``name version (hash)``: what a score sheet, PDF footer or UDF prints."""
+        return f"{self.spec.name} {self.spec.version} ({self.hash})"
+
+
+def content_hash(spec: ModelSpec) -> str:
+    """Short hash of the model's meaning: comments and key order in the YAML do not change it."""
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def load_model(ref: "str | Path | ScoringModel" = "default") -> ScoringModel:
+    """Load a model by name (``default``) or path; raise :class:`ModelError` naming every problem."""
+    if isinstance(ref, ScoringModel):
+        return ref
+    text, source = _read(ref)
+    return _parse_cached(text, source)
+
+
+def _read(ref: "str | Path") -> tuple[str, str]:
+    if isinstance(ref, str) and ref in BUILTIN:
+        return resources.files("scoring.models").joinpath(f"{ref}.yaml").read_text("utf-8"), ref
+    path = Path(ref)
+    if not path.is_file():
+        hint = "" if path.suffix else f" (built-in models: {', '.join(BUILTIN)})"
+        raise ModelError(str(ref), [f"no such model file{hint}"])
+    return path.read_text("utf-8"), str(path)
+
+
+@lru_cache(maxsize=32)
+def _parse_cached(text: str, source: str) -> ScoringModel:
+    return parse_model(text, source)
+
+
+def parse_model(text: str, source: str = "<model>") -> ScoringModel:
+    """Validate YAML text as a model; all structural and cross-reference problems are reported together."""
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise ModelError(source, [f"not valid YAML: {getattr(exc, 'problem', exc)}{where}"]) from None
+    return from_dict(data, source, root)
+
+
+def from_dict(data: Any, source: str = "<model>", root: yaml.Node | None = None) -> ScoringModel:
+    """Validate an already-parsed model (e.g. the file plus workbook overrides)."""
+    if not isinstance(data, dict):
+        raise ModelError(source, ["the file must be a mapping of sections (name, version, metrics, ...)"])
+    try:
+        spec = ModelSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [_pydantic_problem(err, data) for err in exc.errors()]
+        raise ModelError(source, [_with_line(path, msg, root) for path, msg in problems]) from None
+    found = model_checks.check(spec)
+    if found:
+        raise ModelError(source, [_with_line(path, msg, root) for path, msg in found])
+    return ScoringModel(spec, source)
+
+
+def _pydantic_problem(err: Any, data: Any) -> tuple[tuple, str]:
+    """Drop pydantic's union-branch names from the location and phrase the message for a model author."""
+    path: list[str | int] = []
+    node = data
+    for part in err["loc"]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and part in _UNION_TAGS:
+            continue  # pydantic's name for the union branch, not a key in the file
+        else:
+            node = None
+        path.append(part)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        message = "unknown key"
+    elif kind == "missing":
+        message = "required"
+    elif kind == "union_tag_invalid":
+        message = f"unknown kind (use one of: {', '.join(_UNION_TAGS)})"
+    else:
+        message = err["msg"].removeprefix("Value error, ")
+        if kind.startswith("literal_error"):
+            message = message.replace("Input should be", "must be")
+    return tuple(path), message
+
+
+_UNION_TAGS = ("linear", "log", "ordinal", "boolean")
+
+
+def format_path(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _with_line(path: tuple, message: str, root: yaml.Node | None) -> str:
+    line = _line_of(root, path)
+    return f"{format_path(path)}: {message}" + (f" (line {line})" if line else "")
+
+
+def _line_of(node: yaml.Node | None, path: tuple) -> int | None:
+    """Line of the deepest YAML node on ``path`` that exists: where the author should look."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    child = value if not isinstance(value, yaml.ScalarNode) else key
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line

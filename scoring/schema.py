@@ -1,0 +1,238 @@
+"""Pydantic schema of the scoring model file.
+
+The model file is the single source of truth for what a score means, so it is validated strictly:
+unknown keys are rejected (a typo must not silently fall back to a default), numbers are checked
+field by field, and cross references (weights, rules, segments -> metrics) are checked in
+:mod:`scoring.model_checks` after this structural pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NonNegative = Annotated[float, Field(ge=0)]
+Score = Annotated[float, Field(ge=0, le=100)]
+
+Lever = Literal["coaching_hours", "training_budget", "mdf", "technical_enablement", "none"]
+
+
+class Strict(BaseModel):
+    """Base for every model-file section: unknown keys are an error, values are not coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChangelogEntry(Strict):
+    date: dt.date
+    author: str = Field(min_length=1)
+    change: str = Field(min_length=1)
+    rationale: str = Field(min_length=1)
+
+
+class Layer(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    description: str = ""
+
+
+class Outcome(Strict):
+    id: Literal["revenue", "engagement"]
+    label: str
+    description: str = ""
+
+
+class LinearNorm(Strict):
+    """Sub-score rises linearly from 0 at ``floor`` to 100 at ``target``.
+
+    For a lower-is-better metric the target is the *smaller* number (e.g. 30 days is the target,
+    180 days the floor); :mod:`scoring.model_checks` checks the order against the direction,
+    for log normalisation too.
+    """
+
+    kind: Literal["linear"]
+    floor: float
+    target: float
+
+
+class LogNorm(Strict):
+    """Like linear, on log(1 + value): for counts and money where doubling matters more than adding."""
+
+    kind: Literal["log"]
+    floor: float = Field(ge=0)
+    target: float = Field(ge=0)
+
+
+class OrdinalNorm(Strict):
+    """Categories mapped to sub-scores, e.g. certification levels. Matching ignores case and spacing."""
+
+    kind: Literal["ordinal"]
+    map: dict[str, Score] = Field(min_length=2)
+
+
+class BooleanNorm(Strict):
+    """Yes scores 100, no scores 0 (reversed for a lower-is-better metric)."""
+
+    kind: Literal["boolean"]
+
+
+Normalization = Annotated[
+    Union[LinearNorm, LogNorm, OrdinalNorm, BooleanNorm], Field(discriminator="kind")
+]
+
+
+class Metric(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+    definition: str = Field(min_length=1)
+    unit: str
+    layer: str
+    informs: list[Literal["revenue", "engagement"]] = Field(min_length=1)
+    direction: Literal["higher", "lower"]
+    normalization: Normalization
+    valid_range: tuple[float, float] | None = None
+    source: str
+    owner: str
+    interval_days: int = Field(gt=0)
+    rationale: str = Field(min_length=1)
+    aliases: list[str] = []
+
+    @field_validator("valid_range")
+    @classmethod
+    def _ordered(cls, rng: tuple[float, float] | None) -> tuple[float, float] | None:
+        if rng is not None and rng[0] >= rng[1]:
+            raise ValueError("minimum must be less than maximum")
+        return rng
+
+
+class Stage(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    max_months: float | None = Field(default=None, gt=0)
+    layer_weights: dict[str, NonNegative]
+
+
+class Segmentation(Strict):
+    primary: str
+    dimensions: dict[str, list[str]] = Field(min_length=1)
+
+
+class NormOverride(Strict):
+    """Segment-specific floor/target for a linear or log metric."""
+
+    floor: float
+    target: float
+
+
+class Segment(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    when: dict[str, str] = Field(min_length=1)
+    weights: dict[Literal["revenue", "engagement"], dict[str, NonNegative]] = {}
+    normalization: dict[str, NormOverride] = {}
+    adjustment: dict[Literal["revenue", "engagement"], Annotated[float, Field(gt=0)]] = {}
+
+
+class Bounds(Strict):
+    min: float = Field(gt=0)
+    max: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Bounds":
+        if self.min > 1 or self.max < 1:
+            raise ValueError("bounds must contain 1.0 (no adjustment)")
+        return self
+
+
+class Tier(Strict):
+    id: str = Field(min_length=1)
+    label: str
+    min_score: Score
+    description: str = ""
+
+
+class QuadrantLabels(Strict):
+    high_revenue_high_engagement: str
+    high_revenue_low_engagement: str
+    low_revenue_high_engagement: str
+    low_revenue_low_engagement: str
+
+
+class Quadrants(Strict):
+    revenue_threshold: Score
+    engagement_threshold: Score
+    labels: QuadrantLabels
+
+
+class Drivers(Strict):
+    baseline: Score = 50
+    top_n: int = Field(default=3, ge=1, le=10)
+
+
+class Coverage(Strict):
+    minimum: float = Field(default=0.6, ge=0, le=1)
+
+
+class Provisional(Strict):
+    min_months: float = Field(default=3, ge=0)
+
+
+class Condition(Strict):
+    field: str
+    op: Literal["<", "<=", ">", ">=", "==", "!=", "in", "not in", "has", "missing", "present"]
+    value: float | str | list[str] | None = None
+
+
+class When(Strict):
+    all: list[Condition] = []
+    any: list[Condition] = []
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "When":
+        if not self.all and not self.any:
+            raise ValueError("a rule needs at least one condition under 'all' or 'any'")
+        return self
+
+
+class Rule(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    when: When
+    action: str = Field(min_length=1)
+    detail: str = ""
+    owner_role: str = Field(min_length=1)
+    levers: list[Lever] = Field(min_length=1)
+    priority: int = Field(ge=0)
+
+
+class Playbook(Strict):
+    max_actions: int = Field(default=3, ge=1, le=20)
+    rules: list[Rule] = []
+
+
+class ModelSpec(Strict):
+    """The whole model file."""
+
+    schema_version: Literal[1]
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    effective_date: dt.date
+    description: str = ""
+    changelog: list[ChangelogEntry] = Field(min_length=1)
+    layers: list[Layer] = Field(min_length=1)
+    outcomes: list[Outcome] = Field(min_length=2, max_length=2)
+    horizon_months: int = Field(default=12, gt=0)
+    metrics: list[Metric] = Field(min_length=1)
+    weights: dict[Literal["revenue", "engagement"], dict[str, NonNegative]]
+    stages: list[Stage] = Field(min_length=1)
+    composite_weights: dict[Literal["revenue", "engagement"], NonNegative]
+    segmentation: Segmentation
+    segments: list[Segment] = Field(default=[], max_length=60)
+    adjustment_bounds: Bounds = Bounds(min=0.8, max=1.25)
+    tiers: list[Tier] = Field(min_length=1)
+    quadrants: Quadrants
+    drivers: Drivers = Drivers()
+    coverage: Coverage = Coverage()
+    provisional: Provisional = Provisional()
+    playbook: Playbook = Playbook()
