@@ -132,13 +132,19 @@ def _subscores(c: Compiled, table: PartnerTable, member: segments.Membership):
 
 
 def _months(table: PartnerTable, as_of: dt.date) -> np.ndarray:
-    """Months from onboarding start to ``as_of``; NaN where the start is missing or unreadable."""
+    """Calendar months from onboarding start to ``as_of`` (1 Aug -> 1 Nov is 3.0), plus the day
+    difference as a fraction of an average month; NaN where the start is missing or unreadable."""
     if "onboarding_start" not in table:
         return np.full(table.n, np.nan)
     starts = table.dates("onboarding_start", dates)
-    days = (np.datetime64(as_of, "D") - starts).astype(float)
-    days[np.isnat(starts)] = np.nan
-    return days / DAYS_PER_MONTH
+    end = np.datetime64(as_of, "D")
+    start_month = starts.astype("datetime64[M]")
+    whole = (end.astype("datetime64[M]") - start_month).astype(float)
+    start_day = (starts - start_month.astype("datetime64[D]")).astype(float)
+    end_day = float((end - end.astype("datetime64[M]").astype("datetime64[D]")).astype(int))
+    months = whole + (end_day - start_day) / DAYS_PER_MONTH
+    months[np.isnat(starts)] = np.nan
+    return months
 
 
 @dataclass

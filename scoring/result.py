@@ -104,9 +104,11 @@ class ScoreResult:
         return playbook.evaluate(self._c, self, core.sub, {**core.row_flags, **flags.any_metric_flag(core.status)})
 
     def _contrib(self, outcome: str) -> np.ndarray:
-        if outcome == "composite":
+        if outcome == "composite":  # a fixed mix of the outcomes, so its drivers are the same mix
             cw_r, cw_e = self._c.composite
-            return cw_r * self._core.contrib["revenue"] + cw_e * self._core.contrib["engagement"]
+            mix = cw_r * self._core.contrib["revenue"] + cw_e * self._core.contrib["engagement"]
+            mix[:, np.isnan(self._core.scores["composite"])] = 0.0  # unscored: nothing to explain
+            return mix
         return self._core.contrib[outcome]
 
     def top_drivers(self, outcome: str = "composite", top_n: int | None = None) -> pd.DataFrame:

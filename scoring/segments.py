@@ -70,7 +70,7 @@ class ComboTables:
 
 def combo_tables(c: Compiled, member: Membership) -> ComboTables:
     """Tables for the combinations present, each built once per model (partners share a few)."""
-    rows = [_combo(c, int(code)) for code in member.combos]
+    rows = [_combo(c, int(code)) for code in member.combos] or [_combo(c, 0)]  # no partners: any shape will do
     return ComboTables(
         weights=np.stack([r[0] for r in rows], axis=1),
         layer_total=np.stack([r[1] for r in rows], axis=2),

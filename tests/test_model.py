@@ -1,0 +1,153 @@
+"""The model file: the shipped default encodes the practice, and bad files fail precisely."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+import yaml
+
+from scoring import ModelError, load_model
+from scoring.model import parse_model
+
+from .conftest import variant
+
+DEFAULT_TEXT = resources.files("scoring.models").joinpath("default.yaml").read_text("utf-8")
+
+
+def problems(data: dict) -> list[str]:
+    with pytest.raises(ModelError) as info:
+        variant(data)
+    return info.value.problems
+
+
+def test_default_model_covers_the_catalogue(model):
+    spec = model.spec
+    ids = {m.id for m in spec.metrics}
+    assert len(ids) >= 18
+    # Every input DESIGN.md names, in all three layers.
+    assert {"market_alignment", "channel_reach", "product_adoption_potential", "scalable_channel_access"} <= ids
+    assert {"onboarding_completion_days", "training_completion_rate", "certification_status", "joint_marketing_plan",
+            "responsiveness_hours", "collaboration_frequency", "marketing_commitment_adherence",
+            "partner_feedback", "manager_assessment"} <= ids
+    assert {"qualified_leads", "first_quarter_activities", "deal_conversion_rate", "deals_won",
+            "average_contract_size", "deal_velocity_days", "pipeline_value"} <= ids
+    assert {m.layer for m in spec.metrics} == {"strategic", "execution", "results"}
+    assert {m.normalization.kind for m in spec.metrics} == {"linear", "log", "ordinal", "boolean"}
+    for m in spec.metrics:
+        assert m.label and m.definition and m.unit and m.source and m.owner and m.rationale and m.interval_days > 0
+
+
+def test_default_model_practice(model):
+    spec = model.spec
+    first, last = spec.stages[0].layer_weights, spec.stages[-1].layer_weights
+    assert max(first, key=first.get) == "strategic"
+    assert max(last, key=last.get) == "results"
+    assert len(spec.segments) >= 3
+    assert any(s.adjustment for s in spec.segments) and any(s.weights for s in spec.segments)
+    assert len(spec.playbook.rules) >= 8
+    levers = {lever for r in spec.playbook.rules for lever in r.levers}
+    assert {"coaching_hours", "training_budget", "mdf", "technical_enablement"} <= levers
+    coaching = next(r for r in spec.playbook.rules if r.id == "coach_engagement_gap")
+    assert "coaching" in coaching.action.lower() and "training" in coaching.action.lower()
+    assert spec.version and spec.effective_date and spec.changelog[0].rationale
+
+
+def test_model_loads_by_name_and_path(tmp_path, model):
+    path = tmp_path / "copy.yaml"
+    path.write_text(DEFAULT_TEXT)
+    assert load_model(path).hash == model.hash
+    assert load_model(str(path)).label == model.label
+
+
+def test_hash_ignores_comments_and_key_order_but_not_meaning(model):
+    reordered = yaml.safe_dump(yaml.safe_load(DEFAULT_TEXT), sort_keys=True)
+    assert parse_model("# a comment\n" + reordered).hash == model.hash
+    changed = DEFAULT_TEXT.replace("composite_weights: {revenue: 0.6, engagement: 0.4}",
+                                   "composite_weights: {revenue: 0.5, engagement: 0.5}")
+    assert parse_model(changed).hash != model.hash
+
+
+def test_target_order_message_names_the_exact_location(model_dict):
+    model_dict["metrics"][3 - 3 + 5]["normalization"] = {"kind": "linear", "floor": 0.9, "target": 0.2}
+    assert problems(model_dict) == ["metrics[5].normalization.target: must be greater than floor"]
+
+
+def test_lower_is_better_target_must_be_below_floor(model_dict):
+    model_dict["metrics"][4]["normalization"] = {"kind": "linear", "floor": 30, "target": 180}
+    assert problems(model_dict) == [
+        "metrics[4].normalization.target: must be less than floor for a lower-is-better metric"]
+
+
+def test_error_carries_the_yaml_line():
+    bad = DEFAULT_TEXT.replace("normalization: {kind: linear, floor: 0.2, target: 0.9}",
+                               "normalization: {kind: linear, floor: 0.9, target: 0.2}")
+    line = next(i for i, text in enumerate(bad.splitlines(), 1) if "floor: 0.9, target: 0.2" in text)
+    with pytest.raises(ModelError) as info:
+        parse_model(bad, "bad.yaml")
+    assert info.value.problems == [f"metrics[5].normalization.target: must be greater than floor (line {line})"]
+    assert str(info.value).startswith("bad.yaml: invalid model (1 problem)")
+
+
+def test_unknown_keys_are_rejected(model_dict):
+    model_dict["metrics"][0]["wieght"] = 3
+    model_dict["tiers"][0]["colour"] = "green"
+    assert problems(model_dict) == ["metrics[0].wieght: unknown key", "tiers[0].colour: unknown key"]
+
+
+def test_weights_must_be_non_negative(model_dict):
+    model_dict["weights"]["revenue"]["deals_won"] = -1
+    assert problems(model_dict) == ["weights.revenue.deals_won: Input should be greater than or equal to 0"]
+
+
+def test_every_referenced_metric_must_exist(model_dict):
+    model_dict["weights"]["revenue"]["deals_closed"] = 2
+    model_dict["segments"][0]["weights"]["revenue"]["contract_value"] = 1
+    model_dict["playbook"]["rules"][3]["when"]["all"][0]["field"] = "metric:training_rate"
+    found = problems(model_dict)
+    assert "weights.revenue.deals_closed: unknown metric 'deals_closed'" in found
+    assert "segments[0].weights.revenue.contract_value: unknown metric 'contract_value'" in found
+    assert "playbook.rules[3].when.all[0].field: unknown metric 'training_rate'" in found
+
+
+def test_weight_for_an_outcome_the_metric_does_not_inform(model_dict):
+    model_dict["weights"]["engagement"]["channel_reach"] = 1
+    assert problems(model_dict) == [
+        "weights.engagement.channel_reach: metric 'channel_reach' does not inform engagement (add engagement to its 'informs')"]
+
+
+def test_stage_tier_and_adjustment_consistency(model_dict):
+    model_dict["stages"][1]["max_months"] = 2
+    model_dict["tiers"][1]["min_score"] = 80
+    model_dict["segments"][3]["adjustment"]["revenue"] = 1.6
+    found = problems(model_dict)
+    assert "stages[1].max_months: must be greater than the previous stage's (3)" in found
+    assert "tiers[1].min_score: tiers must be listed best first with strictly decreasing min_score" in found
+    assert "segments[3].adjustment.revenue: 1.6 is outside adjustment_bounds [0.8, 1.25]" in found
+
+
+def test_rule_values_must_be_known(model_dict):
+    model_dict["playbook"]["rules"][10]["when"]["all"][0]["value"] = "E"
+    model_dict["playbook"]["rules"][1]["when"]["all"][0]["value"] = "lo_coverage"
+    found = problems(model_dict)
+    assert "playbook.rules[10].when.all[0].value: unknown tier 'E' (known: A, B, C, D)" in found
+    assert any(p.startswith("playbook.rules[1].when.all[0].value: unknown flag 'lo_coverage'") for p in found)
+
+
+def test_unknown_normalisation_kind_and_missing_fields(model_dict):
+    model_dict["metrics"][3]["normalization"] = {"kind": "bool"}
+    del model_dict["metrics"][0]["rationale"]
+    found = problems(model_dict)
+    assert "metrics[3].normalization: unknown kind (use one of: linear, log, ordinal, boolean)" in found
+    assert "metrics[0].rationale: required" in found
+
+
+def test_not_yaml_and_missing_file(tmp_path):
+    with pytest.raises(ModelError, match="not valid YAML"):
+        parse_model("metrics: [\n")
+    with pytest.raises(ModelError, match="no such model file"):
+        load_model(tmp_path / "absent.yaml")
+
+
+def test_loading_is_cached_per_content(model):
+    assert load_model("default") is load_model("default")
