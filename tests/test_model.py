@@ -69,7 +69,7 @@ def test_hash_ignores_comments_and_key_order_but_not_meaning(model):
 
 
 def test_target_order_message_names_the_exact_location(model_dict):
-    model_dict["metrics"][3 - 3 + 5]["normalization"] = {"kind": "linear", "floor": 0.9, "target": 0.2}
+    model_dict["metrics"][5]["normalization"] = {"kind": "linear", "floor": 0.9, "target": 0.2}
     assert problems(model_dict) == ["metrics[5].normalization.target: must be greater than floor"]
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring import load_model, score
-from scoring.schema import BooleanNorm, LinearNorm, LogNorm, OrdinalNorm
+from scoring.schema import BooleanNorm, OrdinalNorm
 
 from .conftest import AS_OF, TYPICAL, partners, started
 

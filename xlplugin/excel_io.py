@@ -11,7 +11,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from openpyxl import Workbook
@@ -46,16 +46,33 @@ def set_cell(ws, row: int, column: int, value: Any):
     return cell
 
 
-def atomic_save(workbook: Workbook, path: "str | Path") -> Path:
-    """Save to a temporary file in the target folder, then rename over the target in one step."""
+def atomic_write(path: "str | Path", write: Callable[[Path], object]) -> Path:
+    """Have ``write`` fill a temporary file next to ``path``, then rename it over ``path`` in one step.
+
+    A crash or a full disk leaves the previous file intact, never a half-written one. The result
+    gets ordinary permissions (as if created with ``open``), not the temporary file's private ones.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
+    tmp = Path(name)
     try:
-        workbook.save(tmp)
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_save(workbook: Workbook, path: "str | Path") -> Path:
+    """Save an openpyxl workbook atomically (see :func:`atomic_write`)."""
+    return atomic_write(path, workbook.save)

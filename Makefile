@@ -1,0 +1,34 @@
+# pscore developer and user entry points. Everything runs in a local virtual environment (.venv)
+# built from this repository's own files.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SOURCES := pyproject.toml $(shell find scoring xlplugin reports templates -type f \( -name '*.py' -o -name '*.yaml' -o -name '*.html' -o -name '*.css' \) 2>/dev/null)
+
+.PHONY: install demo test bench clean
+
+install: $(STAMP)
+
+# A regular (non-editable) install, reinstalled whenever a source file changes, so the `pscore`
+# command always runs what is in the tree.
+$(STAMP): $(SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps .
+	$(BIN)/python -m pip install --quiet '.[test]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/pscore demo demo/partners.xlsx
+	$(BIN)/pscore score demo/partners.xlsx -o demo/scored.xlsx
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench_score.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv

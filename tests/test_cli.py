@@ -1,0 +1,157 @@
+"""The ``pscore`` command line, run as a user runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from scoring import load_model, score
+from xlplugin.excel_io import set_cell
+from xlplugin.workbook import read_partners
+
+AS_OF = "2026-11-01"
+
+
+def pscore(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed console script (fall back to the module when run from a source tree)."""
+    exe = shutil.which("pscore", path=os.path.dirname(sys.executable)) or shutil.which("pscore")
+    command = [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo_book(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "partners.xlsx"
+    done = pscore("demo", str(path), "--partners", "120", "--seed", "5", "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    assert "Wrote 120 synthetic partners" in done.stdout
+    return path
+
+
+def test_score_to_csv_matches_the_core(demo_book, tmp_path):
+    out = tmp_path / "scores.csv"
+    done = pscore("score", str(demo_book), "-o", str(out), "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Scored 120 partners with default 1.0.0")
+    model = load_model("default")
+    expected = score(read_partners(demo_book, model), model, as_of=AS_OF).frame
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 120
+    required = {"partner_id", "revenue_score", "engagement_score", "composite_score", "tier", "quadrant",
+                "drivers_up", "drivers_down", "actions", "flags", "model", "as_of"}
+    assert required <= set(rows[0])
+    for row, (_, want) in zip(rows, expected.iterrows()):
+        assert row["partner_id"] == want.partner_id
+        for column in ("revenue_score", "engagement_score", "composite_score"):
+            assert row[column] == ("" if pd.isna(want[column]) else repr(float(want[column])))
+        assert (row["tier"], row["quadrant"], row["actions"], row["drivers_up"]) == (
+            want.tier, want.quadrant, want.actions, want.drivers_up)
+        assert row["model"] == model.label and row["as_of"] == AS_OF
+
+
+def test_score_to_xlsx_keeps_the_input_sheets_and_adds_scores(demo_book, tmp_path):
+    before = demo_book.read_bytes()
+    out = tmp_path / "scored.xlsx"
+    done = pscore("score", str(demo_book), "-o", str(out), "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    assert demo_book.read_bytes() == before  # the input is never modified
+    book = load_workbook(out)
+    source = load_workbook(demo_book)
+    assert book.sheetnames == [*source.sheetnames, "Scores"]
+    rows = list(book["Scores"].values)
+    header, body = rows[0], rows[1:]
+    assert len(body) == 120 and header[0] == "partner_id"
+    csv_out = tmp_path / "same.csv"
+    pscore("score", str(demo_book), "-o", str(csv_out), "--as-of", AS_OF)
+    expected = pd.read_csv(csv_out, keep_default_na=False)
+    col = header.index("composite_score")
+    assert [r[col] for r in body] == [float(v) if v != "" else None for v in expected["composite_score"]]
+
+
+def test_rescoring_a_scored_workbook_replaces_its_scores_sheet(demo_book, tmp_path):
+    first, second = tmp_path / "one.xlsx", tmp_path / "two.xlsx"
+    assert pscore("score", str(demo_book), "-o", str(first), "--as-of", AS_OF).returncode == 0
+    assert pscore("score", str(first), "-o", str(second), "--as-of", AS_OF).returncode == 0
+    assert load_workbook(second).sheetnames.count("Scores") == 1
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Partners"
+    sheet.append(["Partner ID", "Partner Name", "Partner Type", "Deals Won"])
+    sheet.append(["P1", None, "reseller", 3])
+    set_cell(sheet, 2, 2, "=HYPERLINK(\"http://x\")")  # a name typed as text that starts with "="
+    source = tmp_path / "in.xlsx"
+    book.save(source)
+    out_xlsx, out_csv = tmp_path / "out.xlsx", tmp_path / "out.csv"
+    assert pscore("score", str(source), "-o", str(out_xlsx), "--as-of", AS_OF).returncode == 0
+    assert pscore("score", str(source), "-o", str(out_csv), "--as-of", AS_OF).returncode == 0
+    cell = load_workbook(out_xlsx)["Scores"]["B2"]
+    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+    assert "'=HYPERLINK" in out_csv.read_text()
+
+
+def test_headers_are_matched_leniently(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Partners"
+    sheet.append(["Partner ID", "Training Completion %", "Deals won", " Certification Status "])
+    sheet.append(["P1", 0.9, 15, "Advanced"])
+    source = tmp_path / "in.xlsx"
+    book.save(source)
+    frame = read_partners(source, load_model("default"))
+    assert list(frame.columns) == ["partner_id", "training_completion_rate", "deals_won", "certification_status"]
+    assert frame.index.tolist() == [2]  # the Excel row, for messages
+
+
+@pytest.mark.parametrize("args, message", [
+    (["score", "missing.xlsx", "-o", "x.csv"], "error: missing.xlsx: no such file"),
+    (["score", "{book}", "-o", "x.txt"], "error: x.txt: the output must end in .csv or .xlsx"),
+    (["score", "{book}", "-o", "x.csv", "--as-of", "24/11/2026"], "error: as_of: '24/11/2026' is not a date (use YYYY-MM-DD)"),
+    (["score", "{book}", "-o", "x.csv", "--model", "nope.yaml"], "error: nope.yaml: invalid model: no such model file"),
+    (["score", "{book}", "-o", "x.csv", "--sheet", "Accounts"], "no 'Accounts' sheet (sheets: About, Partners"),
+    (["score", "{book}", "-o", "{book}"], "refusing to overwrite the input workbook"),
+    (["validate-model", "nope.yaml"], "nope.yaml: invalid model (1 problem):\n  no such model file"),
+])
+def test_user_mistakes_give_one_clear_line(demo_book, tmp_path, args, message):
+    done = pscore(*[a.replace("{book}", str(demo_book)) for a in args], cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_model_file_points_at_the_problem(demo_book, tmp_path):
+    text = resources.files("scoring.models").joinpath("default.yaml").read_text("utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("{kind: linear, floor: 0.2, target: 0.9}", "{kind: linear, floor: 0.9, target: 0.2}")
+                   .replace("deals_won: 3", "deals_won: -3"))
+    done = pscore("validate-model", str(bad))
+    assert done.returncode == 2
+    assert "metrics[5].normalization.target: must be greater than floor (line" not in done.stderr  # structural error first
+    assert "weights.revenue.deals_won: Input should be greater than or equal to 0 (line" in done.stderr
+    done = pscore("score", str(demo_book), "-o", str(tmp_path / "x.csv"), "--model", str(bad))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"error: {bad}: invalid model: weights.revenue.deals_won")
+
+
+def test_validate_model_reports_a_good_model(tmp_path):
+    done = pscore("validate-model", "default")
+    assert done.returncode == 0
+    assert done.stdout.startswith("default: valid. default 1.0.0 (")
+
+
+def test_every_command_has_help():
+    for command in ([], ["score"], ["demo"], ["validate-model"]):
+        done = pscore(*command, "--help")
+        assert done.returncode == 0 and "Usage: pscore" in done.stdout

@@ -1,0 +1,130 @@
+"""The ``pscore`` command line: the same pipeline as the Excel add-in, in batch.
+
+User mistakes (a missing file, a bad model, an unreadable date) end in one ``error:`` line and exit
+status 2; only genuine bugs show a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from scoring import ModelError, load_model, score
+from scoring.engine import to_date
+
+from . import workbook
+
+EXIT_USER_ERROR = 2
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn the product's own error types into one clear line instead of a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ModelError as exc:
+            first = exc.problems[0]
+            more = f" (+{len(exc.problems) - 1} more; see pscore validate-model {exc.source})" if len(exc.problems) > 1 else ""
+            _fail(f"{exc.source}: invalid model: {first}{more}")
+        except (workbook.WorkbookError, ValueError, OSError) as exc:
+            _fail(str(exc))
+
+    return wrapper
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def _date_option(value: str | None) -> dt.date | None:
+    return None if value is None else to_date(value)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pscore", prog_name="pscore")
+def main() -> None:
+    """Partner onboarding scorecard: score partners, explain the scores, recommend next steps."""
+
+
+@main.command("score")
+@click.argument("workbook_path", metavar="IN.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the scores: .csv (one row per partner) or .xlsx (a copy of IN plus a Scores sheet).")
+@click.option("--model", "model_ref", default="default", show_default=True,
+              help="Model to score with: a built-in name or the path of a model YAML file.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Scoring date, which sets each partner's maturity stage. [default: today]")
+@click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
+@user_errors
+def score_command(workbook_path: Path, output: Path, model_ref: str, as_of: str | None, sheet: str) -> None:
+    """Score every partner in IN.xlsx and write scores, tiers, drivers, actions and flags."""
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValueError(f"{output}: the output must end in .csv or .xlsx")
+    model = load_model(model_ref)
+    partners = workbook.read_partners(workbook_path, model, sheet)
+    result = score(partners, model, as_of=_date_option(as_of))
+    if suffix == ".csv":
+        workbook.write_csv(result, output)
+    else:
+        workbook.write_workbook(workbook_path, result, output)
+    _summary(result, output)
+
+
+def _summary(result, output: Path) -> None:
+    frame = result.frame
+    tiers = frame["tier"].value_counts()
+    order = [t.id for t in result.model.spec.tiers] + ["Unscored"]
+    mix = ", ".join(f"{t} {int(tiers[t])}" for t in order if t in tiers)
+    flagged = int((frame["flags"] != "").sum())
+    click.echo(
+        f"Scored {len(frame)} partners with {result.model.label} as of {result.as_of.isoformat()}: {mix}. "
+        f"{flagged} with data-quality flags. Wrote {output}"
+    )
+
+
+@main.command("validate-model")
+@click.argument("model_path", metavar="PATH")
+@user_errors
+def validate_model(model_path: str) -> None:
+    """Check a model file and list every problem with its location."""
+    try:
+        model = load_model(model_path)
+    except ModelError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_USER_ERROR)
+    spec = model.spec
+    click.echo(
+        f"{model_path}: valid. {model.label}, effective {spec.effective_date}: {len(spec.metrics)} metrics, "
+        f"{len(spec.stages)} stages, {len(spec.segments)} segments, {len(spec.tiers)} tiers, "
+        f"{len(spec.playbook.rules)} playbook rules."
+    )
+
+
+@main.command("demo")
+@click.argument("path", metavar="PATH.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--partners", "n_partners", default=300, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Number of synthetic partners.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed; the same seed gives the same workbook.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date the data is current to. [default: today]")
+@user_errors
+def demo_command(path: Path, n_partners: int, seed: int, as_of: str | None) -> None:
+    """Write a synthetic partner workbook (Partners, History, Milestones, Outcomes, ...) to PATH.xlsx."""
+    from . import demo
+
+    if path.suffix.lower() != ".xlsx":
+        raise ValueError(f"{path}: the demo workbook must end in .xlsx")
+    data = demo.generate(n_partners=n_partners, seed=seed, as_of=_date_option(as_of))
+    demo.write_workbook(data, path)
+    click.echo(f"Wrote {n_partners} synthetic partners (seed {seed}, as of {data.as_of.isoformat()}) to {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
