@@ -155,3 +155,10 @@ def test_every_command_has_help():
     for command in ([], ["score"], ["demo"], ["validate-model"]):
         done = pscore(*command, "--help")
         assert done.returncode == 0 and "Usage: pscore" in done.stdout
+
+
+def test_scoring_the_same_workbook_twice_gives_identical_files(demo_book, tmp_path):
+    one, two = tmp_path / "one.xlsx", tmp_path / "two.xlsx"
+    for out in (one, two):
+        assert pscore("score", str(demo_book), "-o", str(out), "--as-of", AS_OF).returncode == 0
+    assert one.read_bytes() == two.read_bytes()

@@ -10,11 +10,13 @@ import datetime as dt
 import math
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
@@ -73,6 +75,36 @@ def _umask() -> int:
     return mask
 
 
-def atomic_save(workbook: Workbook, path: "str | Path") -> Path:
-    """Save an openpyxl workbook atomically (see :func:`atomic_write`)."""
-    return atomic_write(path, workbook.save)
+def atomic_save(workbook: Workbook, path: "str | Path", stamp: dt.datetime | None = None) -> Path:
+    """Save an openpyxl workbook atomically (see :func:`atomic_write`).
+
+    With ``stamp``, the document's created/modified dates and every archive member carry that time
+    instead of "now", so the same content always saves to the same bytes.
+    """
+    if stamp is None:
+        return atomic_write(path, workbook.save)
+    return atomic_write(path, lambda tmp: _save_stamped(workbook, tmp, stamp))
+
+
+def _save_stamped(workbook: Workbook, filename: Path, stamp: dt.datetime) -> None:
+    workbook.properties.created = workbook.properties.modified = stamp
+    with _StampedZip(filename, stamp.timetuple()[:6]) as archive:
+        ExcelWriter(workbook, archive).save()
+
+
+class _StampedZip(zipfile.ZipFile):
+    """Zip archive whose members all carry one timestamp (openpyxl's own save uses the clock)."""
+
+    def __init__(self, file: "str | Path", stamp: tuple[int, int, int, int, int, int]):
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._stamp = stamp
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=self._stamp)
+            zinfo_or_arcname.compress_type = self.compression
+            zinfo_or_arcname.external_attr = 0o600 << 16
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        self.writestr(arcname or str(filename), Path(filename).read_bytes(), compress_type, compresslevel)

@@ -132,5 +132,4 @@ def write_workbook(source: "str | Path", result: ScoreResult, path: "str | Path"
         for col, value in enumerate(row, start=1):
             set_cell(sheet, r, col, value)
     sheet.freeze_panes = "B2"
-    workbook.properties.modified = dt.datetime.combine(result.as_of, dt.time())
-    return atomic_save(workbook, path)
+    return atomic_save(workbook, path, stamp=dt.datetime.combine(result.as_of, dt.time()))
