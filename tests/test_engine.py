@@ -158,7 +158,7 @@ def test_onboarding_date_problems_are_flagged():
 
 
 @pytest.mark.parametrize("composite, tier", [
-    (100.0, "A"), (70.0, "A"), (69.9, "B"), (55.0, "B"), (54.9, "C"), (40.0, "C"), (39.9, "D"), (0.0, "D"),
+    (100.0, "A"), (75.0, "A"), (74.9, "B"), (60.0, "B"), (59.9, "C"), (45.0, "C"), (44.9, "D"), (0.0, "D"),
 ])
 def test_tier_edges(model, composite, tier):
     assert _tiers(compile_model(model), np.array([composite]))[0] == tier

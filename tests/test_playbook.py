@@ -16,7 +16,7 @@ from .conftest import AS_OF, partners
 def run(model, n=1, metrics=None, flags=(), **columns):
     """Evaluate the default playbook on one partner whose scores are all unremarkable unless overridden."""
     c = compile_model(model)
-    base = {"revenue_score": 55.0, "engagement_score": 55.0, "composite_score": 55.0, "coverage": 0.9,
+    base = {"revenue_score": 55.0, "engagement_score": 65.0, "composite_score": 59.0, "coverage": 0.9,
             "months_since_start": 6.0, "stage": "ramp", "tier": "B", "quadrant": "Dormant"}
     base.update(columns)
     cols = {k: np.array([v], dtype=object if isinstance(v, str) else float) for k, v in base.items()}
@@ -33,10 +33,11 @@ def test_an_unremarkable_partner_gets_no_action(model):
 
 
 TRIGGERS = {
-    "coach_engagement_gap": ({"revenue_score": 60.0, "engagement_score": 49.9},
-                             [{"revenue_score": 59.9, "engagement_score": 40.0}, {"revenue_score": 65.0, "engagement_score": 50.0}]),
-    "fund_champions": ({"revenue_score": 70.0, "engagement_score": 60.0},
-                       [{"revenue_score": 69.9, "engagement_score": 80.0}, {"revenue_score": 80.0, "engagement_score": 59.9}]),
+    "coach_engagement_gap": ({"revenue_score": 60.0, "engagement_score": 59.9},
+                             [{"revenue_score": 59.9, "engagement_score": 40.0}, {"revenue_score": 65.0, "engagement_score": 60.0}]),
+    "fund_champions": ({"revenue_score": 75.0, "engagement_score": 70.0},
+                       [{"revenue_score": 74.9, "engagement_score": 80.0}, {"revenue_score": 80.0, "engagement_score": 69.9},
+                        {"revenue_score": 80.0, "engagement_score": 80.0, "stage": "onboarding", "months_since_start": 1.0}]),
     "accelerate_training": ({"metrics": {"training_completion_rate": 49.9}},
                             [{"metrics": {"training_completion_rate": 50.0}}, {"metrics": {"training_completion_rate": np.nan}}]),
     "certification_bootcamp": ({"metrics": {"certification_status": 40.0}, "stage": "established"},
@@ -87,7 +88,7 @@ def test_the_high_revenue_low_engagement_partner_gets_coaching_end_to_end():
         "market_alignment": 5, "deal_velocity_days": 35,
     })
     result = score(frame, as_of=AS_OF)
-    assert result["revenue_score"][0] >= 60 > 50 > result["engagement_score"][0]
+    assert result["revenue_score"][0] >= 60 > result["engagement_score"][0]
     assert result["quadrant"][0] == "Revenue at risk"
     assert result["actions"][0].startswith("Targeted coaching and accelerated training")
     first = result.actions.iloc[0]
