@@ -180,29 +180,36 @@ def _outcomes(c: Compiled, member: segments.Membership, present, sub0, stage_wei
     contributions = np.empty((2, m + 1, n))
     contributions[:, m] = 0.0
     wp = contributions[:, :m]
-    np.multiply(np.take(tables.weights.transpose(0, 2, 1), member.group, axis=2), present, out=wp)  # present metrics
+    np.take(tables.weights.transpose(0, 2, 1), member.group, axis=2, out=wp, mode="clip")  # unbuffered
+    wp *= present  # weights of the metrics present
     layer_w = _ordered_sum(contributions[:, col] for col in c.layer_index.T)  # (2, L, n)
     layer_sum = _ordered_sum(contributions[:, col] * sub0[col] for col in c.layer_index.T)
-    layer_total = tables.layer_total[:, :, member.group]
     has_layer = layer_w > 0
-    safe_w = np.where(has_layer, layer_w, 1.0)
-    filled = layer_sum / safe_w  # 0 where a layer has no data (its sum is 0 too)
-    lw = stage_weights * has_layer
-    lw_sum = _ordered_sum(lw[:, k] for k in range(n_layers))[:, None]
-    lw = np.divide(lw, lw_sum, out=np.zeros_like(lw), where=lw_sum > 0)
-    score = _ordered_sum(lw[:, k] * filled[:, k] for k in range(n_layers))
-    score[~has_layer.any(axis=1)] = np.nan
+    # Coverage: share of each layer's weight backed by data, weighted by the stage's layer weights.
+    layer_total = tables.layer_total[:, :, member.group]
     in_use = stage_weights * (layer_total > 0)
     share = np.divide(layer_w, layer_total, out=np.zeros_like(layer_w), where=layer_total > 0)
+    del layer_total
     coverage = _ordered_sum(in_use[:, k] * share[:, k] for k in range(n_layers))
     coverage /= _ordered_sum(in_use[:, k] for k in range(n_layers))
-    scale = lw / safe_w  # (2, L, n): effective weight per unit of within-layer weight
+    del in_use, share
+    # Layer scores, then the stage-weighted mean over the layers that have data (arrays reused in place).
+    layer_w[~has_layer] = 1.0
+    filled = np.divide(layer_sum, layer_w, out=layer_sum)  # 0 where a layer has no data (its sum is 0 too)
+    lw = stage_weights * has_layer
+    lw_sum = _ordered_sum(lw[:, k] for k in range(n_layers))[:, None]
+    np.divide(lw, lw_sum, out=lw, where=lw_sum > 0)
+    score = _ordered_sum(lw[:, k] * filled[:, k] for k in range(n_layers))
+    score[~has_layer.any(axis=1)] = np.nan
+    scale = np.divide(lw, layer_w, out=lw)  # (2, L, n): effective weight per unit of within-layer weight
+    del layer_w
     baseline = c.spec.drivers.baseline
     for j in range(m):  # weights -> effective weights -> points above the baseline, in place
         wp[:, j] *= scale[:, c.metric_layer[j]]
         wp[:, j] *= sub0[j] - baseline
     factors = tables.factors[:, member.group]
-    return _Outcomes(score, np.where(has_layer, filled, np.nan), contributions, coverage, factors)
+    filled[~has_layer] = np.nan
+    return _Outcomes(score, filled, contributions, coverage, factors)
 
 
 def _tiers(c: Compiled, composite: np.ndarray) -> np.ndarray:

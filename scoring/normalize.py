@@ -138,12 +138,11 @@ def extract(table: PartnerTable, metric_ids: list[str], lookups: dict[int, dict[
         missing[j] = state == BLANK
         invalid[j] = state == INVALID
     if block_cols:
-        block = table.floats(block_cols)
-        values[block_idx] = block
-        missing[block_idx] = np.isnan(block)
-        for k, j in enumerate(block_idx):
+        table.floats_into(block_cols, values, block_idx)
+        for j in block_idx:
+            missing[j] = np.isnan(values[j])
             if j in lookups:  # booleans given as numbers: only 0 and 1 mean something
-                bad = ~np.isnan(block[k]) & ~np.isin(block[k], (0.0, 1.0))
+                bad = ~missing[j] & (values[j] != 0.0) & (values[j] != 1.0)
                 invalid[j] = bad
                 values[j, bad] = np.nan
     return values, missing, invalid

@@ -96,5 +96,5 @@ def _condition(cond: Condition, values, flags) -> np.ndarray:
         return hit if op == "in" else ~hit
     if column.dtype == object:  # stage, tier, quadrant
         return _COMPARE[op](column, value).astype(bool)
-    with np.errstate(invalid="ignore"):
-        return _COMPARE[op](column, float(value)) & ~np.isnan(column)
+    hit = _COMPARE[op](column, float(value))  # NaN (no data) compares False...
+    return hit & ~np.isnan(column) if op == "!=" else hit  # ...except with !=

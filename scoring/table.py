@@ -46,13 +46,17 @@ class PartnerTable:
             return self.frame.iloc[:, i].to_numpy().astype("datetime64[D]")
         return parse(self.objects(name))
 
-    def floats(self, names: list[str]) -> np.ndarray:
-        """Numeric-dtype columns as a ``(k, n)`` float block, NaN for blanks."""
+    def floats_into(self, names: list[str], out: np.ndarray, rows: list[int]) -> None:
+        """Write numeric-dtype columns into ``out[rows]`` (metric-major), NaN for blanks.
+
+        Large frames go column by column, so no second full-size block is ever held in memory.
+        """
         positions = [self._position[name] for name in names]
         if self._cells is not None:
-            block = self._cells[:, positions]
             try:
-                return block.T.astype(float)
+                out[rows] = self._cells[:, positions].T.astype(float)
+                return
             except TypeError:  # pd.NA in a nullable column: let pandas convert it
                 pass
-        return self.frame.iloc[:, positions].to_numpy(dtype=float, na_value=np.nan).T
+        for row, i in zip(rows, positions):
+            out[row] = self.frame.iloc[:, i].to_numpy(dtype=float, na_value=np.nan)
