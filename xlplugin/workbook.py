@@ -24,7 +24,10 @@ from .excel_io import FORMULA_PREFIXES, atomic_save, atomic_write, set_cell
 
 PARTNERS_SHEET = "Partners"
 SCORES_SHEET = "Scores"
-KNOWN_COLUMNS = ("partner_id", "partner_name", "partner_type", "region", "country", "onboarding_start", "owner")
+KNOWN_COLUMNS = (
+    "partner_id", "partner_name", "partner_type", "region", "country", "onboarding_start", "owner",
+    "period", "milestone", "date", "revenue_12m", "engaged_12m", "action", "status", "notes", "experiment", "arm",
+)
 
 
 class WorkbookError(ValueError):
@@ -47,11 +50,11 @@ def column_names(model: ScoringModel) -> dict[str, str]:
     return names
 
 
-def read_partners(path: "str | Path", model: ScoringModel, sheet: str = PARTNERS_SHEET) -> pd.DataFrame:
-    """The partner sheet as a frame indexed by Excel row number, headers mapped to canonical names.
+def read_sheet(path: "str | Path", sheet: str, model: ScoringModel, required: tuple[str, ...] = ("partner_id",)) -> pd.DataFrame:
+    """One sheet as a frame indexed by Excel row number, headers mapped to canonical names.
 
     The header row is the first row with any text; fully blank rows below it are skipped. Columns the
-    model does not know are kept under their own header.
+    model does not know are kept under their own header. ``required`` columns must be present.
     """
     path = Path(path)
     if not path.is_file():
@@ -77,11 +80,17 @@ def read_partners(path: "str | Path", model: ScoringModel, sheet: str = PARTNERS
     records = [tuple(row[:width]) + (None,) * (width - len(row)) for _, row in body]
     frame = pd.DataFrame.from_records(records, columns=headers, index=pd.Index([r for r, _ in body], name="row"))
     frame = frame.loc[:, [not h.startswith("column_") or frame[h].notna().any() for h in headers]]
-    if "partner_id" not in frame.columns:
-        raise WorkbookError(f"{path}: sheet '{sheet}' has no partner_id column (headers: {', '.join(map(str, rows[header_at]))})")
+    for column in required:
+        if column not in frame.columns:
+            raise WorkbookError(f"{path}: sheet '{sheet}' has no {column} column (headers: {', '.join(map(str, rows[header_at]))})")
     if frame.empty:
-        raise WorkbookError(f"{path}: sheet '{sheet}' has no partner rows under its header")
+        raise WorkbookError(f"{path}: sheet '{sheet}' has no rows under its header")
     return frame
+
+
+def read_partners(path: "str | Path", model: ScoringModel, sheet: str = PARTNERS_SHEET) -> pd.DataFrame:
+    """The partner sheet (one row per partner) as a frame; see :func:`read_sheet`."""
+    return read_sheet(path, sheet, model)
 
 
 def output_frame(result: ScoreResult) -> pd.DataFrame:
