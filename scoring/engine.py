@@ -88,7 +88,7 @@ def score(
     shown = {o: np.round(scores[o], 1) for o in (*OUTCOMES, "composite")}
     row_flags = flags.row_flags(
         c.spec, coverage=total_coverage, no_data=np.isnan(scores["composite"]),
-        unknown_segment=member.unknown, months=months,
+        unknown_segment=np.logical_or.reduce(list(member.unknown.values())), months=months,
     )
     columns = {
         "partner_id": _column(table, "partner_id"),
@@ -104,7 +104,7 @@ def score(
         "coverage": np.round(total_coverage, 3),
         "provisional": row_flags["provisional"],
     }
-    core = Core(partners, sub, status, row_flags, scores, layers, contrib, columns)
+    core = Core(partners, sub, status, row_flags, scores, layers, contrib, columns, member.unknown, member.values)
     return ScoreResult(model, c, as_of, core)
 
 

@@ -56,8 +56,9 @@ class ScoringModel:
 
 
 def content_hash(spec: ModelSpec) -> str:
-    """Short hash of the model's meaning: comments and key order in the YAML do not change it."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """Short hash of the model's meaning: comments, key order and spelling out a default value in the
+    YAML do not change it (nor does a newer schema adding optional sections)."""
+    canonical = json.dumps(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 

@@ -42,6 +42,8 @@ class Core:
     layers: dict[str, np.ndarray]  # outcome -> (L, n)
     contrib: dict[str, np.ndarray]  # outcome -> (M + 1, n), last row the segment adjustment
     columns: dict[str, np.ndarray]  # eagerly computed public columns
+    unknown_segment: dict[str, np.ndarray]  # dimension -> (n,) value blank or not known to the model
+    segment_values: dict[str, np.ndarray]  # dimension -> (n,) value as read (canonical spelling if known)
 
 
 class ScoreResult:
@@ -154,9 +156,10 @@ class ScoreResult:
 
     @cached_property
     def flags(self) -> pd.DataFrame:
-        """One row per (partner, flag[, metric]) with the offending cell value."""
+        """One row per (partner, flag[, metric or segment column]) with the offending value, and
+        ``problem`` / ``action`` phrased for a data-quality report."""
         core = self._core
-        return flags.table(self._c, core.partners, self["partner_id"], core.status, core.row_flags)
+        return flags.table(self._c, core, self["partner_id"], self["coverage"])
 
     @cached_property
     def actions(self) -> pd.DataFrame:

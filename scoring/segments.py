@@ -21,7 +21,7 @@ class Membership:
     """Segment membership of every partner."""
 
     matrix: np.ndarray  # (n, n_segments) bool
-    unknown: np.ndarray  # (n,) bool: some dimension blank or not a known value
+    unknown: dict[str, np.ndarray]  # dimension -> (n,) bool: value blank or not a known value
     values: dict[str, np.ndarray]  # dimension -> (n,) object: canonical spelling of each value
     combos: np.ndarray  # (k,) int: distinct membership combinations as segment bit codes
     group: np.ndarray  # (n,) index into combos
@@ -31,7 +31,7 @@ def membership(c: Compiled, table: PartnerTable) -> Membership:
     spec = c.spec
     n = table.n
     values: dict[str, np.ndarray] = {}
-    unknown = np.zeros(n, dtype=bool)
+    unknown: dict[str, np.ndarray] = {}
     for dim, known in spec.segmentation.dimensions.items():
         canonical = {category_key(v): v for v in known}
         if dim in table:
@@ -39,7 +39,7 @@ def membership(c: Compiled, table: PartnerTable) -> Membership:
         else:
             vals = np.full(n, None, dtype=object)
         values[dim] = vals
-        unknown |= ~np.isin(vals, known)
+        unknown[dim] = ~np.isin(vals, known)
     matrix = np.zeros((n, len(spec.segments)), dtype=bool)
     for j, seg in enumerate(spec.segments):
         hit = np.ones(n, dtype=bool)

@@ -16,7 +16,7 @@ from openpyxl import Workbook, load_workbook
 
 from scoring import load_model, score
 from xlplugin.excel_io import set_cell
-from xlplugin.workbook import read_partners
+from xlplugin.workbook import read_sheet
 
 AS_OF = "2026-11-01"
 
@@ -43,7 +43,7 @@ def test_score_to_csv_matches_the_core(demo_book, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Scored 120 partners with default 1.0.0")
     model = load_model("default")
-    expected = score(read_partners(demo_book, model), model, as_of=AS_OF).frame
+    expected = score(read_sheet(demo_book, "Partners", model), model, as_of=AS_OF).frame
     with out.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 120
@@ -67,9 +67,9 @@ def test_score_to_xlsx_keeps_the_input_sheets_and_adds_scores(demo_book, tmp_pat
     assert demo_book.read_bytes() == before  # the input is never modified
     book = load_workbook(out)
     source = load_workbook(demo_book)
-    assert book.sheetnames == [*source.sheetnames, "Scores"]
+    assert book.sheetnames == [*source.sheetnames, "Scores", "Data quality", "Model", "Dashboard"]
     rows = list(book["Scores"].values)
-    header, body = rows[0], rows[1:]
+    header, body = rows[3], rows[4:]
     assert len(body) == 120 and header[0] == "partner_id"
     csv_out = tmp_path / "same.csv"
     pscore("score", str(demo_book), "-o", str(csv_out), "--as-of", AS_OF)
@@ -97,7 +97,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(tmp_path):
     out_xlsx, out_csv = tmp_path / "out.xlsx", tmp_path / "out.csv"
     assert pscore("score", str(source), "-o", str(out_xlsx), "--as-of", AS_OF).returncode == 0
     assert pscore("score", str(source), "-o", str(out_csv), "--as-of", AS_OF).returncode == 0
-    cell = load_workbook(out_xlsx)["Scores"]["B2"]
+    cell = load_workbook(out_xlsx)["Scores"]["B5"]
     assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
     assert "'=HYPERLINK" in out_csv.read_text()
 
@@ -110,7 +110,7 @@ def test_headers_are_matched_leniently(tmp_path):
     sheet.append(["P1", 0.9, 15, "Advanced"])
     source = tmp_path / "in.xlsx"
     book.save(source)
-    frame = read_partners(source, load_model("default"))
+    frame = read_sheet(source, "Partners", load_model("default"))
     assert list(frame.columns) == ["partner_id", "training_completion_rate", "deals_won", "certification_status"]
     assert frame.index.tolist() == [2]  # the Excel row, for messages
 

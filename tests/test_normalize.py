@@ -56,7 +56,7 @@ def test_boolean_numbers_other_than_0_and_1_are_invalid():
     frame = partners({"joint_marketing_plan": 2}, {"joint_marketing_plan": 1})
     assert math.isnan(sub(frame, "joint_marketing_plan")[0])
     found = flags(frame)
-    assert found[(found.flag == "invalid_value") & (found.metric == "joint_marketing_plan")].partner_id.tolist() == ["P1"]
+    assert found[(found.flag == "invalid_value") & (found.column == "joint_marketing_plan")].partner_id.tolist() == ["P1"]
 
 
 def test_unreadable_text_is_flagged_invalid_not_scored_as_zero():
@@ -66,7 +66,7 @@ def test_unreadable_text_is_flagged_invalid_not_scored_as_zero():
     assert subs.loc[2, "deals_won"] == pytest.approx(100 * math.log(8) / math.log(16))  # numbers stored as text
     found = flags(frame)
     invalid = found[found.flag == "invalid_value"]
-    assert invalid[["partner_id", "metric", "value"]].values.tolist() == [
+    assert invalid[["partner_id", "column", "value"]].values.tolist() == [
         ["P1", "deals_won", "n/a"], ["P2", "certification_status", "gold"]]
 
 
@@ -77,14 +77,14 @@ def test_out_of_range_values_are_flagged_and_excluded():
     assert math.isnan(subs.loc[1, "pipeline_value"])
     assert math.isnan(subs.loc[2, "market_alignment"])
     found = flags(frame)
-    assert found[found.flag == "out_of_range"][["partner_id", "metric"]].values.tolist() == [
+    assert found[found.flag == "out_of_range"][["partner_id", "column"]].values.tolist() == [
         ["P1", "training_completion_rate"], ["P2", "pipeline_value"], ["P3", "market_alignment"]]
 
 
 def test_blank_cells_are_missing():
     frame = partners({"deals_won": None, "certification_status": "  ", "joint_marketing_plan": float("nan")})
     found = flags(frame)
-    assert sorted(found[found.flag == "missing"].metric) == ["certification_status", "deals_won", "joint_marketing_plan"]
+    assert sorted(found[found.flag == "missing"].column) == ["certification_status", "deals_won", "joint_marketing_plan"]
 
 
 def test_linear_is_symmetric_in_direction():

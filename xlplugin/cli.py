@@ -57,28 +57,32 @@ def main() -> None:
 @main.command("score")
 @click.argument("workbook_path", metavar="IN.xlsx", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the scores: .csv (one row per partner) or .xlsx (a copy of IN plus a Scores sheet).")
+              help="Where to write the scores: .csv (one row per partner) or .xlsx (a copy of IN plus Scores, "
+                   "Data quality, Model and Dashboard sheets).")
 @click.option("--model", "model_ref", default="default", show_default=True,
               help="Model to score with: a built-in name or the path of a model YAML file.")
+@click.option("--model-sheet", is_flag=True,
+              help="Take weights and thresholds from IN.xlsx's Model sheet (as edited there) on top of --model.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Scoring date, which sets each partner's maturity stage. [default: today]")
 @click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
+@click.option("--in-place", is_flag=True, help="Allow OUT to be IN itself; a dated backup of IN is kept next to it.")
 @user_errors
-def score_command(workbook_path: Path, output: Path, model_ref: str, as_of: str | None, sheet: str) -> None:
-    """Score every partner in IN.xlsx and write scores, tiers, drivers, actions and flags."""
+def score_command(workbook_path: Path, output: Path, model_ref: str, model_sheet: bool, as_of: str | None,
+                  sheet: str, in_place: bool) -> None:
+    """Score every partner in IN.xlsx and write scores, tiers, drivers, actions and data-quality flags."""
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"{output}: the output must end in .csv or .xlsx")
-    model = load_model(model_ref)
-    partners = workbook.read_partners(workbook_path, model, sheet)
-    result = score(partners, model, as_of=_date_option(as_of))
+    scored = workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet, model_sheet)
     if suffix == ".csv":
-        workbook.write_csv(result, output)
+        workbook.write_csv(scored.result, output)
     else:
-        workbook.write_workbook(workbook_path, result, output)
-    _summary(result, output)
+        workbook.write_scored(scored, output, in_place=in_place)
+    _summary(scored, output)
 
 
-def _summary(result, output: Path) -> None:
+def _summary(scored: workbook.ScoredInput, output: Path) -> None:
+    result = scored.result
     frame = result.frame
     tiers = frame["tier"].value_counts()
     order = [t.id for t in result.model.spec.tiers] + ["Unscored"]
@@ -86,7 +90,7 @@ def _summary(result, output: Path) -> None:
     flagged = int((frame["flags"] != "").sum())
     click.echo(
         f"Scored {len(frame)} partners with {result.model.label} as of {result.as_of.isoformat()}: {mix}. "
-        f"{flagged} with data-quality flags. Wrote {output}"
+        f"{flagged} with data-quality flags, {len(scored.issues)} reading notes. Wrote {output}"
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.writer.excel import ExcelWriter
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -46,6 +47,12 @@ def set_cell(ws, row: int, column: int, value: Any):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"
     return cell
+
+
+def title(ws, text: str, note: str) -> None:
+    """Title and note rows above a generated table, so every generated sheet says what it is."""
+    set_cell(ws, 1, 1, text).font = Font(bold=True, size=14)
+    set_cell(ws, 2, 1, note).font = Font(italic=True, color="555555")
 
 
 def atomic_write(path: "str | Path", write: Callable[[Path], object]) -> Path:

@@ -1,0 +1,204 @@
+"""The ``Model`` sheet: the model in effect, laid out for an analyst to read and edit.
+
+Weights and thresholds sit in yellow cells with data validation; everything else about the model
+(normalisation, segments, playbook) stays in the model file. Each editable row is keyed by its path
+in the model file (``weights.revenue.deals_won``), so reading the sheet back is a lookup, and a
+validation problem can name both the path and the cell to fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from scoring import ModelError, ScoringModel
+from scoring.model import from_dict
+
+from .excel_io import set_cell
+from .reader import WorkbookError
+
+MODEL = "Model"
+OVERRIDES = "workbook overrides"
+SECTIONS = ("Metric weights", "Layer weights by stage", "Tiers", "Thresholds")
+EDITABLE = PatternFill(start_color="FFF2CC", end_color="FFF2CC", fill_type="solid")
+BOLD = Font(bold=True)
+SECTION = Font(bold=True, size=12)
+
+
+def write(ws, model: ScoringModel) -> None:
+    """Lay out ``model``'s weights and thresholds; editable cells are yellow and validated."""
+    spec = model.spec
+    set_cell(ws, 1, 1, "Model in effect").font = Font(bold=True, size=14)
+    set_cell(ws, 2, 1, f"{model.label}. Edit the yellow cells, then run: "
+                       "pscore score THIS.xlsx -o NEW.xlsx --model-sheet").font = Font(italic=True, color="555555")
+    set_cell(ws, 3, 1, "base model")
+    set_cell(ws, 3, 2, spec.name.removesuffix(f" + {OVERRIDES}"))
+    weights = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                             showErrorMessage=True, errorTitle="Weight", error="A weight is a number of 0 or more.")
+    scores = DataValidation(type="decimal", operator="between", formula1="0", formula2="100", showErrorMessage=True,
+                            errorTitle="Score", error="A score threshold lies between 0 and 100.")
+    shares = DataValidation(type="decimal", operator="between", formula1="0", formula2="1", showErrorMessage=True,
+                            errorTitle="Share", error="A share lies between 0 and 1.")
+    for validation in (weights, scores, shares):
+        ws.add_data_validation(validation)
+
+    row = _section(ws, 5, "Metric weights", ["path", "metric", "label", "layer", "revenue weight",
+                                             "engagement weight", "unit", "direction", "definition"])
+    for m in spec.metrics:
+        set_cell(ws, row, 1, f"weights.*.{m.id}")
+        for col, value in enumerate((m.id, m.label, m.layer), start=2):
+            set_cell(ws, row, col, value)
+        for col, outcome in ((5, "revenue"), (6, "engagement")):
+            if outcome in m.informs:
+                _editable(ws, row, col, spec.weights[outcome].get(m.id, 0.0), weights)
+        for col, value in enumerate((m.unit, m.direction, m.definition), start=7):
+            set_cell(ws, row, col, value)
+        row += 1
+    layers = [x.id for x in spec.layers]
+    row = _section(ws, row + 1, "Layer weights by stage", ["path", "stage", "label", *layers, "up to month"])
+    for i, stage in enumerate(spec.stages):
+        for col, value in enumerate((f"stages[{i}].layer_weights", stage.id, stage.label), start=1):
+            set_cell(ws, row, col, value)
+        for k, layer in enumerate(layers):
+            _editable(ws, row, 4 + k, stage.layer_weights[layer], weights)
+        set_cell(ws, row, 4 + len(layers), stage.max_months)
+        row += 1
+    row = _section(ws, row + 1, "Tiers", ["path", "tier", "label", "minimum composite score", "description"])
+    for i, tier in enumerate(spec.tiers):
+        for col, value in enumerate((f"tiers[{i}].min_score", tier.id, tier.label), start=1):
+            set_cell(ws, row, col, value)
+        _editable(ws, row, 4, tier.min_score, scores)
+        set_cell(ws, row, 5, tier.description)
+        row += 1
+    row = _section(ws, row + 1, "Thresholds", ["path", "setting", "value"])
+    for path, label, value, validation in _thresholds(spec, weights, scores, shares):
+        set_cell(ws, row, 1, path)
+        set_cell(ws, row, 2, label)
+        _editable(ws, row, 3, value, validation)
+        row += 1
+    for col, width in enumerate((34, 30, 30, 16, 16, 16, 14, 10, 80), start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A5"
+
+
+def _thresholds(spec, weights, scores, shares):
+    return [
+        ("composite_weights.revenue", "composite: weight of revenue", spec.composite_weights["revenue"], weights),
+        ("composite_weights.engagement", "composite: weight of engagement", spec.composite_weights["engagement"], weights),
+        ("quadrants.revenue_threshold", "quadrant: high revenue from", spec.quadrants.revenue_threshold, scores),
+        ("quadrants.engagement_threshold", "quadrant: high engagement from", spec.quadrants.engagement_threshold, scores),
+        ("coverage.minimum", "minimum coverage before flagging", spec.coverage.minimum, shares),
+        ("drivers.baseline", "driver baseline (points)", spec.drivers.baseline, scores),
+    ]
+
+
+def _section(ws, row: int, name: str, headers: list[str]) -> int:
+    set_cell(ws, row, 1, name).font = SECTION
+    for col, header in enumerate(headers, start=1):
+        set_cell(ws, row + 1, col, header).font = BOLD
+    return row + 2
+
+
+def _editable(ws, row: int, col: int, value: Any, validation: DataValidation) -> None:
+    cell = set_cell(ws, row, col, value)
+    cell.fill = EDITABLE
+    validation.add(cell)
+
+
+def read(workbook: Workbook, base: ScoringModel, source: "str | Path") -> ScoringModel:
+    """``base`` with the weights and thresholds from the workbook's Model sheet.
+
+    Problems are reported with the model-file path and the cell, e.g.
+    ``Model!E12 (weights.revenue.deals_won): Input should be greater than or equal to 0``.
+    """
+    if MODEL not in workbook.sheetnames:
+        raise WorkbookError(f"{source}: no '{MODEL}' sheet to read overrides from (write one with pscore score ... -o OUT.xlsx)")
+    ws = workbook[MODEL]
+    data = base.spec.model_dump(mode="json")
+    cells: dict[str, str] = {}
+    problems: list[str] = []
+    section = None
+    for row in ws.iter_rows(min_row=1):
+        key = row[0].value
+        if key in SECTIONS:
+            section = key
+            continue
+        if not isinstance(key, str) or section is None or key == "path":
+            continue
+        try:
+            _apply(section, key, row, data, cells)
+        except _CellProblem as exc:
+            problems.append(f"{MODEL}!{exc.cell}: {exc}")
+    if problems:
+        raise ModelError(f"{source} Model sheet", problems)
+    changed = data != base.spec.model_dump(mode="json")
+    if changed:
+        data["name"] = f"{base.spec.name.removesuffix(f' + {OVERRIDES}')} + {OVERRIDES}"
+    try:
+        return from_dict(data, f"{source} Model sheet")
+    except ModelError as exc:
+        raise ModelError(exc.source, [_locate(p, cells) for p in exc.problems]) from None
+
+
+class _CellProblem(ValueError):
+    def __init__(self, cell: str, message: str):
+        super().__init__(message)
+        self.cell = cell
+
+
+def _number(cell) -> float:
+    value = cell.value
+    if isinstance(value, bool):
+        raise _CellProblem(cell.coordinate, f"{value!r} is not a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _CellProblem(cell.coordinate, "empty: enter a number")
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        raise _CellProblem(cell.coordinate, f"'{value}' is not a number") from None
+
+
+def _apply(section: str, key: str, row, data: dict, cells: dict[str, str]) -> None:
+    if section == "Metric weights":
+        metric = key.removeprefix("weights.*.")
+        if metric not in {m["id"] for m in data["metrics"]}:
+            raise _CellProblem(row[0].coordinate, f"unknown metric '{metric}'")
+        informs = next(m["informs"] for m in data["metrics"] if m["id"] == metric)
+        for outcome, cell in (("revenue", row[4]), ("engagement", row[5])):
+            path = f"weights.{outcome}.{metric}"
+            cells[path] = cell.coordinate
+            if outcome in informs:
+                data["weights"][outcome][metric] = _number(cell)
+            elif cell.value not in (None, ""):
+                raise _CellProblem(cell.coordinate, f"metric '{metric}' does not inform {outcome}; leave this cell empty")
+    elif section == "Layer weights by stage":
+        index = int(key.split("[")[1].split("]")[0])
+        layers = [x["id"] for x in data["layers"]]
+        for k, layer in enumerate(layers):
+            path = f"stages[{index}].layer_weights.{layer}"
+            cells[path] = row[3 + k].coordinate
+            data["stages"][index]["layer_weights"][layer] = _number(row[3 + k])
+    elif section == "Tiers":
+        index = int(key.split("[")[1].split("]")[0])
+        cells[key] = row[3].coordinate
+        data["tiers"][index]["min_score"] = _number(row[3])
+    elif section == "Thresholds":
+        part, name = key.split(".", 1)
+        cells[key] = row[2].coordinate
+        data[part][name] = _number(row[2])
+
+
+def _locate(problem: str, cells: dict[str, str]) -> str:
+    """Prefix a model-file problem with the Model-sheet cell it comes from, when there is one."""
+    path, _, message = problem.partition(": ")
+    for candidate in (path, path.rsplit(".", 1)[0], path.rsplit("[", 1)[0]):
+        if candidate in cells:
+            return f"{MODEL}!{cells[candidate]} ({path}): {message}"
+    return problem

@@ -1,0 +1,482 @@
+"""Reading partner workbooks as people really keep them.
+
+Sheets exported from CRMs and edited by hand have title rows above the header, Excel tables, merged
+and oddly spelt headers, hidden and blank rows, numbers stored as text, percentages written three
+ways, currency symbols, Excel error values and dates in every format. This module finds the table,
+maps headers to canonical names, cleans values, and records every problem it meets as an
+:class:`Issue` (sheet, row, column, value, problem, what was done) -- it never drops a row silently.
+Whether a value is *meaningful* for a metric (a known category, inside the valid range) is the
+scoring core's call, not this module's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.exceptions import InvalidFileException
+
+from scoring import ScoringModel
+from scoring.schema import BooleanNorm, OrdinalNorm
+
+EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"})
+BLANK_WORDS = frozenset({"n/a", "na", "-", "--", "—", "–", "none", "null", "nil", "?", "tbd", "unknown"})
+DATE_COLUMNS = frozenset({"onboarding_start", "period", "date", "assigned"})
+TEXT_COLUMNS = frozenset({"partner_id", "partner_name", "owner", "country", "milestone", "action", "status", "notes",
+                          "experiment", "arm"})
+KNOWN_COLUMNS = (
+    "partner_id", "partner_name", "partner_type", "region", "country", "onboarding_start", "owner",
+    "period", "milestone", "date", "revenue_12m", "engaged_12m", "action", "status", "notes", "experiment", "arm",
+    "assigned",
+)
+ALIASES = {  # common CRM/PRM spellings of the structural columns
+    "partner_id": ("id", "partner", "partner_no", "partner_number", "account_id", "partner_code"),
+    "partner_name": ("name", "partner", "company", "company_name", "account_name"),
+    "partner_type": ("type", "partner_category", "category"),
+    "onboarding_start": ("start", "start_date", "onboarding_date", "onboarded", "signed", "contract_signed"),
+    "owner": ("partner_manager", "manager", "account_owner"),
+}
+HEADER_SCAN_ROWS = 30
+_CURRENCY = re.compile(r"[$€£¥₹]|\b(?:USD|EUR|GBP|JPY|INR)\b", re.IGNORECASE)
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
+class WorkbookError(ValueError):
+    """A workbook that cannot be read or written; the message names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One data-quality record: where, what was found, and what was done about it."""
+
+    sheet: str
+    row: int | None
+    column: str | None
+    value: Any
+    problem: str
+    action: str
+
+
+@dataclass
+class SheetData:
+    """A sheet read into canonical columns; ``frame.index`` holds the Excel row numbers."""
+
+    sheet: str
+    frame: pd.DataFrame
+    header_row: int
+    headers: dict[str, str]  # canonical column -> "Header text (F)" as the user sees it
+    issues: list[Issue] = field(default_factory=list)
+
+
+def header_key(text: object) -> str:
+    """``"Training Completion %"`` -> ``"training_completion"``: case, spacing, punctuation and units ignored."""
+    words = re.sub(r"\(.*?\)|\[.*?\]|%|#|\$|€|£", " ", str(text)).strip().casefold()
+    return re.sub(r"[^0-9a-z]+", "_", words).strip("_")
+
+
+def column_names(model: ScoringModel) -> dict[str, str]:
+    """Header key -> canonical column name, from the structural columns and the model's metrics."""
+    names = {header_key(c): c for c in KNOWN_COLUMNS}
+    names.update({header_key(d): d for d in model.spec.segmentation.dimensions})
+    for metric in model.spec.metrics:
+        for text in (metric.id, metric.label, *metric.aliases):
+            names.setdefault(header_key(text), metric.id)
+    for canonical, aliases in ALIASES.items():
+        for alias in aliases:
+            names.setdefault(alias, canonical)
+    return names
+
+
+def open_workbook(path: "str | Path") -> Workbook:
+    """Load a workbook for reading and copying (formulas kept; their cached values are fetched on demand)."""
+    path = Path(path)
+    if not path.is_file():
+        raise WorkbookError(f"{path}: no such file")
+    try:
+        return load_workbook(path)
+    except (InvalidFileException, OSError, KeyError, ValueError, TypeError) as exc:
+        raise WorkbookError(f"{path}: not a readable .xlsx workbook ({exc.__class__.__name__}: {exc})") from None
+
+
+def read_table(workbook: Workbook, sheet: str, model: ScoringModel, *, source: "str | Path" = "",
+               required: tuple[str, ...] = ("partner_id",), optional: bool = False,
+               unique_ids: bool = False) -> SheetData | None:
+    """Find the table on ``sheet``, map its headers, clean its values and record every problem.
+
+    ``optional`` sheets that are absent give ``None``; a required sheet that is absent, or a table
+    without its ``required`` columns, is a :class:`WorkbookError`. With ``unique_ids`` (one row per
+    partner) missing and repeated partner IDs are reported.
+    """
+    if sheet not in workbook.sheetnames:
+        if optional:
+            return None
+        raise WorkbookError(f"{source}: no '{sheet}' sheet (sheets: {', '.join(workbook.sheetnames)})")
+    ws = workbook[sheet]
+    grid = _grid(ws, source)
+    names = column_names(model)
+    header_at, first_col, last_col, last_row, from_table = _locate(ws, grid, names)
+    if header_at is None:
+        raise WorkbookError(f"{source}: sheet '{sheet}' has no header row")
+    issues: list[Issue] = []
+    labels = _header_labels(ws, grid, header_at, first_col, last_col)
+    columns, headers = _canonical(labels, names, first_col, sheet, header_at, issues)
+    body_rows = [r for r in range(header_at + 1, last_row + 1) if any(_filled(v) for v in grid[r - 1][first_col - 1:last_col])]
+    keep = [i for i, name in enumerate(columns)
+            if name is not None or any(_filled(grid[r - 1][first_col - 1 + i]) for r in body_rows)]
+    for i in keep:
+        if columns[i] is None:
+            letter = get_column_letter(first_col + i)
+            columns[i] = headers_key = f"column_{letter}"
+            headers[headers_key] = f"(no header) ({letter})"
+            issues.append(Issue(sheet, header_at, letter, None, f"column {letter} has data but no header",
+                                f"kept as {headers_key}"))
+    records = [[grid[r - 1][first_col - 1 + i] for i in keep] for r in body_rows]
+    frame = pd.DataFrame(records, columns=[columns[i] for i in keep], index=pd.Index(body_rows, name="row"), dtype=object)
+    for column in required:
+        if column not in frame.columns:
+            raise WorkbookError(f"{source}: sheet '{sheet}' has no {column} column "
+                                f"(headers found on row {header_at}: {', '.join(str(x) for x in labels if x)})")
+    hidden = [r for r in body_rows if ws.row_dimensions[r].hidden]
+    if hidden:
+        issues.append(Issue(sheet, hidden[0], None, None, f"{len(hidden)} hidden row(s): {_rows(hidden)}",
+                            "read like any other row"))
+    data = SheetData(sheet, frame, header_at, headers, issues)
+    _clean(data, model, unique_ids)
+    return data
+
+
+def read_sheet(path: "str | Path", sheet: str, model: ScoringModel, required: tuple[str, ...] = ("partner_id",)) -> pd.DataFrame:
+    """One sheet of the workbook at ``path`` as a clean frame (see :func:`read_table`)."""
+    data = read_table(open_workbook(path), sheet, model, source=path, required=required)
+    assert data is not None
+    return data.frame
+
+
+# ------------------------------------------------------------------ locating the table
+
+
+def _grid(ws, source) -> list[list[Any]]:
+    """Cell values as a list of rows; formulas replaced by their cached values."""
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    formulas = [(r, c) for r, row in enumerate(rows) for c, v in enumerate(row)
+                if isinstance(v, str) and v.startswith("=") and ws.cell(r + 1, c + 1).data_type == "f"]
+    if formulas and source:
+        cached = load_workbook(source, read_only=True, data_only=True)[ws.title]
+        values = [list(r) for r in cached.iter_rows(values_only=True)]
+        for r, c in formulas:
+            rows[r][c] = values[r][c] if r < len(values) and c < len(values[r]) else None
+    return rows
+
+
+def _locate(ws, grid, names) -> tuple[int | None, int, int, int, bool]:
+    """``(header_row, first_col, last_col, last_row, from_table)``, 1-based.
+
+    An Excel table (ListObject) that holds a known header wins; otherwise the header is the row
+    among the first rows that matches the most known column names (title and note rows above it
+    match none).
+    """
+    for table in getattr(ws, "tables", {}).values():
+        from openpyxl.utils.cell import range_boundaries
+
+        min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+        labels = [header_key(v) for v in grid[min_row - 1][min_col - 1:max_col]] if min_row <= len(grid) else []
+        if any(k in names for k in labels):
+            return min_row, min_col, max_col, max_row - (table.totalsRowCount or 0), True
+    best, best_hits = None, 0
+    for r, row in enumerate(grid[:HEADER_SCAN_ROWS], start=1):
+        hits = sum(1 for v in row if isinstance(v, str) and header_key(v) in names)
+        if hits > best_hits:
+            best, best_hits = r, hits
+    if best is None:
+        best = next((r for r, row in enumerate(grid, start=1) if any(isinstance(v, str) and v.strip() for v in row)), None)
+    if best is None:
+        return None, 1, 1, 0, False
+    filled = [c for c, v in enumerate(grid[best - 1], start=1) if _filled(v)]
+    width = max((len(row) for row in grid), default=0)
+    first = filled[0] if filled else 1
+    last = max([c for row in grid[best:] for c, v in enumerate(row, start=1) if _filled(v)] + filled + [first])
+    return best, first, min(last, width), len(grid), False
+
+
+def _header_labels(ws, grid, header_at: int, first_col: int, last_col: int) -> list[Any]:
+    """Header texts, with merged header cells repeated over every column they span."""
+    labels = list(grid[header_at - 1][first_col - 1:last_col])
+    for merged in ws.merged_cells.ranges:
+        if merged.min_row <= header_at <= merged.max_row:
+            value = grid[merged.min_row - 1][merged.min_col - 1]
+            for c in range(max(merged.min_col, first_col), min(merged.max_col, last_col) + 1):
+                if labels[c - first_col] is None:
+                    labels[c - first_col] = value
+    return labels
+
+
+def _canonical(labels, names, first_col, sheet, header_at, issues) -> tuple[list[str | None], dict[str, str]]:
+    columns: list[str | None] = []
+    headers: dict[str, str] = {}
+    for i, label in enumerate(labels):
+        letter = get_column_letter(first_col + i)
+        if not _filled(label):
+            columns.append(None)
+            continue
+        text = _SPACES.sub(" ", str(label)).strip()
+        name = names.get(header_key(text), text)
+        if name in headers:
+            issues.append(Issue(sheet, header_at, letter, text, f"repeats the column {headers[name]}",
+                                f"first one used; this one kept as '{text} ({letter})'"))
+            name = f"{text} ({letter})"
+        columns.append(name)
+        headers[name] = f"{text} ({letter})"
+    return columns, headers
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _rows(rows: list[int], most: int = 8) -> str:
+    shown = ", ".join(str(r) for r in rows[:most])
+    return shown + (f" and {len(rows) - most} more" if len(rows) > most else "")
+
+
+# ------------------------------------------------------------------ cleaning values
+
+
+def _clean(data: SheetData, model: ScoringModel, unique_ids: bool) -> None:
+    metrics = {m.id: m for m in model.spec.metrics}
+    frame = data.frame
+    for column in list(frame.columns):
+        where = data.headers.get(column, column)
+        if column in DATE_COLUMNS:
+            frame[column] = _column(frame[column], _date, data, where)
+        elif column in TEXT_COLUMNS or column in model.spec.segmentation.dimensions:
+            frame[column] = _column(frame[column], _text, data, where)
+        elif column in metrics:
+            metric = metrics[column]
+            if isinstance(metric.normalization, (BooleanNorm, OrdinalNorm)):
+                frame[column] = _column(frame[column], _category, data, where)
+            else:
+                frame[column] = _numbers(frame[column], metric.unit == "share", data, where)
+        elif column == "revenue_12m":
+            frame[column] = _numbers(frame[column], False, data, where)
+        elif column == "engaged_12m":
+            frame[column] = _column(frame[column], _category, data, where)
+        else:  # a column the model does not know: passed through, only errors and whitespace cleaned
+            frame[column] = _column(frame[column], _passthrough, data, where)
+    if unique_ids and "partner_id" in frame.columns:
+        _check_ids(data)
+
+
+def _column(values: pd.Series, parse, data: SheetData, where: str) -> pd.Series:
+    """Parse each distinct cell once; each problem becomes an Issue on every row where it occurs."""
+    cells = values.to_numpy(dtype=object)
+    memo: dict = {}
+    out = np.empty(len(cells), dtype=object)
+    for i, v in enumerate(cells):
+        key = (type(v), v) if _hashable(v) else None
+        result = memo.get(key) if key is not None else None
+        if result is None:
+            result = parse(v)
+            if key is not None:
+                memo[key] = result
+        out[i] = result[0]
+        if result[1] is not None:
+            problem, action = result[1]
+            data.issues.append(Issue(data.sheet, int(values.index[i]), where, v, problem, action))
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _numbers(values: pd.Series, share: bool, data: SheetData, where: str) -> pd.Series:
+    """A numeric column. A share column (0-1) typed as percentages (mostly 1-100) is read as such."""
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    plain = kind in ("integer", "floating", "mixed-integer-float", "empty")
+    numbers = pd.to_numeric(values, errors="coerce") if plain else None
+    scale = 1.0
+    if share:
+        sample = numbers if numbers is not None else pd.to_numeric(values, errors="coerce")
+        present = sample.dropna()
+        if len(present) and (present > 1).mean() >= 0.5 and (present <= 100).all():
+            scale = 100.0
+            first = int(present.index[0])
+            data.issues.append(Issue(data.sheet, first, where, None, "column holds percentages (85 means 85%)",
+                                     "every value divided by 100"))
+    if numbers is not None:
+        return numbers.astype(float) / scale  # NaN for blanks: the scorecard treats them as missing
+    return _column(values, lambda v: _number(v, scale), data, where)
+
+
+Note = tuple[str, str] | None
+
+
+def _excel_error(text: str) -> Note:
+    if text.upper() in EXCEL_ERRORS:
+        return (f"Excel error {text.upper()}", "treated as missing")
+    return None
+
+
+def _text(value: Any) -> tuple[Any, Note]:
+    if value is None:
+        return None, None
+    if isinstance(value, float) and value == int(value):
+        value = int(value)  # an ID typed as a number: 1001.0 -> "1001"
+    text = _SPACES.sub(" ", str(value)).strip()
+    if not text:
+        return None, None
+    error = _excel_error(text)
+    return (None, error) if error else (text, None)
+
+
+def _passthrough(value: Any) -> tuple[Any, Note]:
+    if isinstance(value, str):
+        text = value.strip()
+        error = _excel_error(text)
+        return (None, error) if error else (text or None, None)
+    return value, None
+
+
+def _category(value: Any) -> tuple[Any, Note]:
+    if isinstance(value, str):
+        text = _SPACES.sub(" ", value).strip()
+        if not text:
+            return None, None
+        error = _excel_error(text)
+        return (None, error) if error else (text, None)
+    return value, None
+
+
+def _number(value: Any, scale: float) -> tuple[Any, Note]:
+    """A number from what a user typed: ``"$12,500"``, ``" 7 "``, ``"85%"``; divided by ``scale``."""
+    if value is None or isinstance(value, bool):
+        return value, None
+    if isinstance(value, (int, float)):
+        return (None, None) if value != value else (value / scale, None)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value, ("a date where a number belongs", "ignored")
+    text = _SPACES.sub(" ", str(value)).strip()
+    if not text:
+        return None, None
+    error = _excel_error(text)
+    if error:
+        return None, error
+    if text.casefold() in BLANK_WORDS:
+        return None, (f"'{text}' means no value", "treated as missing")
+    number, percent = _parse_number(text)
+    if number is None:
+        return text, None  # left as text: the scorecard flags it as an invalid value
+    value = number / 100.0 if percent else number / scale
+    if _plain(text):
+        return value, None
+    return value, (f"number stored as text '{text}'", f"read as {value:g}")
+
+
+def _plain(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_number(text: str) -> tuple[float | None, bool]:
+    """``"$12,500"``, ``"12 500 €"``, ``"1.234,5"``, ``"(300)"``, ``"85 %"`` -> float; ``(None, False)`` if not a number."""
+    cleaned = _CURRENCY.sub("", text).replace(" ", "").replace("'", "")
+    percent = cleaned.endswith("%")
+    cleaned = cleaned.rstrip("%")
+    negative = cleaned.startswith("(") and cleaned.endswith(")")
+    cleaned = cleaned.strip("()")
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):  # 1,234,567.89
+        cleaned = cleaned.replace(",", "")
+    elif re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?", cleaned):  # 1.234.567,89
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"[+-]?\d+,\d+", cleaned):  # 12,5 (decimal comma)
+        cleaned = cleaned.replace(",", ".")
+    try:
+        number = float(cleaned)
+    except ValueError:
+        return None, False
+    if not np.isfinite(number):
+        return None, False
+    return (-number if negative else number), percent
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y",
+                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d-%b-%Y", "%Y%m%d")
+
+
+def _date(value: Any) -> tuple[Any, Note]:
+    """A date from a datetime, an Excel serial number or text in a common format."""
+    if value is None:
+        return None, None
+    if isinstance(value, dt.datetime):
+        return value.date(), None
+    if isinstance(value, dt.date):
+        return value, None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 1 <= value < 2958466:  # Excel's valid serial range
+            return from_excel(value).date(), (f"date stored as the number {value:g}", "read as an Excel date serial")
+        return None, (f"{value:g} is not a date", "treated as missing")
+    text = _SPACES.sub(" ", str(value)).strip()
+    if not text:
+        return None, None
+    error = _excel_error(text)
+    if error:
+        return None, error
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date(), None
+        except ValueError:
+            continue
+    slash = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})", text)
+    if slash:
+        a, b, year = int(slash[1]), int(slash[2]), int(slash[3])
+        year += 2000 if year < 100 else 0
+        try:
+            if a > 12:
+                return dt.date(year, b, a), None
+            if b > 12:
+                return dt.date(year, a, b), None
+            if a == b:
+                return dt.date(year, a, b), None
+            return dt.date(year, a, b), (f"ambiguous date '{text}'", "read as month/day/year")
+        except ValueError:
+            pass
+    return None, (f"'{text}' is not a date", "treated as missing")
+
+
+def _check_ids(data: SheetData) -> None:
+    """Missing and duplicate partner IDs are reported; both rows stay and are scored."""
+    ids = data.frame["partner_id"]
+    where = data.headers.get("partner_id", "partner_id")
+    for row in ids.index[ids.isna()]:
+        data.issues.append(Issue(data.sheet, int(row), where, None, "no partner_id",
+                                 "scored, but cannot be matched to other sheets"))
+    present = ids.dropna()
+    dupes = present[present.duplicated(keep=False)]
+    for value, rows in dupes.groupby(dupes, sort=False).groups.items():
+        rows = [int(r) for r in rows]
+        for row in rows:
+            data.issues.append(Issue(data.sheet, row, where, value, f"partner_id '{value}' appears on rows {_rows(rows)}",
+                                     "each row scored separately; not merged"))
+
+
+def usable_partners(data: SheetData) -> int:
+    return int(data.frame["partner_id"].notna().sum())
+
+
+def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
+    return pd.DataFrame([vars(i) for i in issues], columns=["sheet", "row", "column", "value", "problem", "action"])

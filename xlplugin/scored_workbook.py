@@ -1,0 +1,145 @@
+"""The scored workbook: the user's sheets untouched, plus Scores, Data quality, Model and Dashboard.
+
+An analyst opens this file in Excel, so it must read well there: an Excel table with a frozen
+header, number formats, a colour scale on scores, tier fills, and the model that produced every
+number named at the top. All numbers come from :class:`scoring.ScoreResult`; this module only lays
+them out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
+from openpyxl.styles import Alignment, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from scoring import ScoreResult
+
+from . import dashboard, model_sheet
+from .excel_io import atomic_save, set_cell, title
+from .reader import Issue, SheetData, issues_frame
+
+SCORES, QUALITY = "Scores", "Data quality"
+GENERATED = (SCORES, QUALITY, model_sheet.MODEL, dashboard.DASHBOARD)
+HEADER_ROW = 4  # rows 1-2: title and the model/date note
+SCORE_FORMATS = {
+    "months_since_start": "0.0", "revenue_score": "0.0", "engagement_score": "0.0", "composite_score": "0.0",
+    "percentile": "0", "segment_percentile": "0", "coverage": "0%",
+}
+WIDE = {"partner_name": 28, "drivers_up": 60, "drivers_down": 60, "actions": 60, "flags": 60, "model": 30}
+TIER_FILLS = {"A": "C6EFCE", "B": "E2F0D9", "C": "FFEB9C", "D": "FFC7CE", "Unscored": "D9D9D9"}
+
+
+def output_frame(result: ScoreResult) -> pd.DataFrame:
+    """The public score columns plus the model and date they came from: what CSV and Scores sheet show."""
+    out = result.frame.copy()
+    out["model"] = result.model.label
+    out["as_of"] = result.as_of.isoformat()
+    return out
+
+
+def write(workbook: Workbook, result: ScoreResult, partners: SheetData, history: SheetData | None,
+          issues: list[Issue], path: "str | Path") -> Path:
+    """Add the generated sheets to ``workbook`` (replacing earlier ones) and save it atomically to ``path``.
+
+    The save is stamped with the scoring date, so the same input and model give the same bytes.
+    """
+    for name in GENERATED:
+        if name in workbook.sheetnames:
+            del workbook[name]
+    _scores(workbook.create_sheet(SCORES), result)
+    _quality(workbook.create_sheet(QUALITY), result, partners, issues)
+    model_sheet.write(workbook.create_sheet(model_sheet.MODEL), result.model)
+    dashboard.write(workbook.create_sheet(dashboard.DASHBOARD), result, partners, history)
+    return atomic_save(workbook, path, stamp=dt.datetime.combine(result.as_of, dt.time()))
+
+
+def table(ws, frame: pd.DataFrame, name: str, first_row: int = HEADER_ROW, formats: dict | None = None,
+          widths: dict | None = None) -> str:
+    """Write ``frame`` as an Excel table at ``first_row``; returns the table's range."""
+    formats, widths = formats or {}, widths or {}
+    for col, column in enumerate(frame.columns, start=1):
+        set_cell(ws, first_row, col, column)
+        ws.column_dimensions[get_column_letter(col)].width = widths.get(column, max(12, len(str(column)) + 2))
+    for r, row in enumerate(frame.itertuples(index=False), start=first_row + 1):
+        for col, value in enumerate(row, start=1):
+            cell = set_cell(ws, r, col, value)
+            fmt = formats.get(frame.columns[col - 1])
+            if fmt:
+                cell.number_format = fmt
+    last = first_row + max(len(frame), 1)
+    ref = f"A{first_row}:{get_column_letter(len(frame.columns))}{last}"
+    tab = Table(displayName=name, ref=ref)
+    tab.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(tab)
+    ws.freeze_panes = ws.cell(first_row + 1, 1)
+    return ref
+
+
+def _scores(ws, result: ScoreResult) -> None:
+    frame = output_frame(result)
+    title(ws, "Partner scores",
+          f"Model {result.model.label} · scored as of {result.as_of.isoformat()} · {len(frame)} partners"
+          f" · drivers are points above/below a baseline of {result.baseline:g}")
+    table(ws, frame, "PscoreScores", formats=SCORE_FORMATS, widths=WIDE)
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)  # keep id and name in view
+    last = HEADER_ROW + max(len(frame), 1)
+    columns = list(frame.columns)
+    for column in ("revenue_score", "engagement_score", "composite_score"):
+        letter = get_column_letter(columns.index(column) + 1)
+        ws.conditional_formatting.add(
+            f"{letter}{HEADER_ROW + 1}:{letter}{last}",
+            ColorScaleRule(start_type="num", start_value=0, start_color="F8696B", mid_type="num", mid_value=50,
+                           mid_color="FFEB84", end_type="num", end_value=100, end_color="63BE7B"),
+        )
+    tier = get_column_letter(columns.index("tier") + 1)
+    for value, colour in TIER_FILLS.items():
+        ws.conditional_formatting.add(
+            f"{tier}{HEADER_ROW + 1}:{tier}{last}",
+            CellIsRule(operator="equal", formula=[f'"{value}"'],
+                       fill=PatternFill(start_color=colour, end_color=colour, fill_type="solid")),
+        )
+    for col in ("tier", "quadrant", "stage"):
+        ws.column_dimensions[get_column_letter(columns.index(col) + 1)].width = 16
+    for row in ws.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def quality_records(result: ScoreResult, partners: SheetData, issues: list[Issue]) -> pd.DataFrame:
+    """Every record from reading and from scoring, as sheet / row / column / partner / value / problem / action.
+
+    A metric whose column is missing from the sheet gets one record instead of one per partner.
+    """
+    reading = issues_frame(issues)
+    flags = result.flags
+    absent = [m for m in result.model.spec.metrics if m.id not in partners.frame.columns]
+    absent_ids = {m.id for m in absent}
+    flags = flags[~((flags["flag"] == "missing") & flags["column"].isin(absent_ids))]
+    scoring = pd.DataFrame({
+        "sheet": partners.sheet,
+        "row": flags["row"].to_numpy(),
+        "column": [partners.headers.get(c, c) if isinstance(c, str) else None for c in flags["column"]],
+        "value": flags["value"].to_numpy(),
+        "problem": flags["problem"].to_numpy(),
+        "action": flags["action"].to_numpy(),
+    })
+    scoring.insert(3, "partner_id", flags["partner_id"].to_numpy())
+    columns = [{"sheet": partners.sheet, "row": None, "column": m.label, "partner_id": None, "value": None,
+                "problem": f"no column for metric '{m.id}' ({m.label})",
+                "action": "treated as missing for every partner"} for m in absent]
+    ids = partners.frame["partner_id"] if "partner_id" in partners.frame.columns else pd.Series(dtype=object)
+    reading.insert(3, "partner_id", [ids.get(r) if s == partners.sheet else None for s, r in zip(reading["sheet"], reading["row"])])
+    return pd.concat([reading, pd.DataFrame(columns), scoring], ignore_index=True)
+
+
+def _quality(ws, result: ScoreResult, partners: SheetData, issues: list[Issue]) -> None:
+    records = quality_records(result, partners, issues)
+    title(ws, "Data quality", f"{len(records)} records from reading the workbook and scoring it · "
+                              "row and column point at the cell to fix")
+    table(ws, records, "PscoreDataQuality", widths={"column": 30, "value": 18, "problem": 60, "action": 50})
