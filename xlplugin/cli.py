@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import getpass
 import sys
 from pathlib import Path
 from typing import Callable
 
 import click
 
-from scoring import ModelError, load_model, score
+from scoring import ModelError, load_model
 from scoring.engine import to_date
+from scoring.model_io import dump_model
 
-from . import workbook
+from . import model_sheet, workbook
+from .excel_io import atomic_write
+from .reader import open_workbook
 
 EXIT_USER_ERROR = 2
 
@@ -61,19 +65,19 @@ def main() -> None:
                    "Data quality, Model and Dashboard sheets).")
 @click.option("--model", "model_ref", default="default", show_default=True,
               help="Model to score with: a built-in name or the path of a model YAML file.")
-@click.option("--model-sheet", is_flag=True,
+@click.option("--model-sheet", "use_model_sheet", is_flag=True,
               help="Take weights and thresholds from IN.xlsx's Model sheet (as edited there) on top of --model.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Scoring date, which sets each partner's maturity stage. [default: today]")
 @click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
 @click.option("--in-place", is_flag=True, help="Allow OUT to be IN itself; a dated backup of IN is kept next to it.")
 @user_errors
-def score_command(workbook_path: Path, output: Path, model_ref: str, model_sheet: bool, as_of: str | None,
+def score_command(workbook_path: Path, output: Path, model_ref: str, use_model_sheet: bool, as_of: str | None,
                   sheet: str, in_place: bool) -> None:
     """Score every partner in IN.xlsx and write scores, tiers, drivers, actions and data-quality flags."""
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"{output}: the output must end in .csv or .xlsx")
-    scored = workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet, model_sheet)
+    scored = workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet, use_model_sheet)
     if suffix == ".csv":
         workbook.write_csv(scored.result, output)
     else:
@@ -110,6 +114,35 @@ def validate_model(model_path: str) -> None:
         f"{len(spec.stages)} stages, {len(spec.segments)} segments, {len(spec.tiers)} tiers, "
         f"{len(spec.playbook.rules)} playbook rules."
     )
+
+
+@main.group("model")
+def model_group() -> None:
+    """Work with model files: export edits made in a workbook's Model sheet."""
+
+
+@model_group.command("export")
+@click.option("--from-workbook", "workbook_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A scored workbook whose Model sheet holds the edited weights and thresholds.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the new model file (.yaml).")
+@click.option("--model", "model_ref", default="default", show_default=True,
+              help="The model the workbook's Model sheet was made from.")
+@click.option("--author", default=lambda: getpass.getuser(), show_default="your user name",
+              help="Author recorded in the changelog.")
+@click.option("--rationale", default=None, help="Why the weights changed, for the changelog. [default: where they came from]")
+@user_errors
+def model_export(workbook_path: Path, output: Path, model_ref: str, author: str, rationale: str | None) -> None:
+    """Save the Model-sheet edits of a workbook as a new model version with a changelog entry."""
+    base = load_model(model_ref)
+    if Path(base.source).exists() and output.resolve() == Path(base.source).resolve():
+        raise ValueError(f"{output}: refusing to overwrite the base model; choose another output file")
+    edited = model_sheet.read(open_workbook(workbook_path), base, workbook_path)
+    new = model_sheet.export(base, edited, author, rationale or f"Edited in the Model sheet of {workbook_path.name}",
+                             dt.date.today())
+    text = dump_model(new.spec, f"{new.label}: exported by pscore model export from {workbook_path.name}")
+    atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    click.echo(f"Wrote {new.label} to {output}: {new.spec.changelog[-1].change}")
 
 
 @main.command("demo")

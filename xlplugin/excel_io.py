@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.writer.excel import ExcelWriter
 
@@ -32,7 +33,9 @@ def cell_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, (float, np.floating)):
         return None if math.isnan(value) else float(value)
-    if isinstance(value, (dt.datetime, dt.date, int, str)):
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters cannot be stored in a cell
+    if isinstance(value, (dt.datetime, dt.date, int)):
         return value
     if hasattr(value, "to_pydatetime"):  # pandas Timestamp
         return None if value != value else value.to_pydatetime()

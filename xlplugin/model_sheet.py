@@ -202,3 +202,42 @@ def _locate(problem: str, cells: dict[str, str]) -> str:
         if candidate in cells:
             return f"{MODEL}!{cells[candidate]} ({path}): {message}"
     return problem
+
+
+def changes(base: ScoringModel, edited: ScoringModel) -> list[str]:
+    """What the Model sheet changed, as ``path: old -> new`` lines (for changelogs and summaries)."""
+    out: list[str] = []
+
+    def walk(path: str, a: Any, b: Any) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in a.keys() | b.keys():
+                walk(f"{path}.{key}" if path else key, a.get(key), b.get(key))
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(f"{path}[{i}]", x, y)
+        elif a != b and path != "name":
+            out.append(f"{path}: {a:g} -> {b:g}" if isinstance(a, float) and isinstance(b, float) else f"{path}: {a} -> {b}")
+
+    walk("", base.spec.model_dump(mode="json"), edited.spec.model_dump(mode="json"))
+    return sorted(out)
+
+
+def export(base: ScoringModel, edited: ScoringModel, author: str, rationale: str, today) -> "ScoringModel":
+    """A new model version from the Model-sheet edits: base name, next minor version, changelog entry."""
+    edits = changes(base, edited)
+    if not edits:
+        raise WorkbookError("the Model sheet has no edits: its weights and thresholds equal the base model's")
+    data = edited.spec.model_dump(mode="json")
+    data["name"] = base.spec.name.removesuffix(f" + {OVERRIDES}")
+    data["version"] = _next_version(base.spec.version)
+    data["effective_date"] = today.isoformat()
+    data["changelog"].append({"date": today.isoformat(), "author": author, "change": "; ".join(edits),
+                              "rationale": rationale})
+    return from_dict(data, "exported model")
+
+
+def _next_version(version: str) -> str:
+    parts = version.split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{parts[0]}.{int(parts[1]) + 1}.0"
+    return f"{version}.1"

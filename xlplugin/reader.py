@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -102,7 +103,7 @@ def open_workbook(path: "str | Path") -> Workbook:
         raise WorkbookError(f"{path}: no such file")
     try:
         return load_workbook(path)
-    except (InvalidFileException, OSError, KeyError, ValueError, TypeError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
         raise WorkbookError(f"{path}: not a readable .xlsx workbook ({exc.__class__.__name__}: {exc})") from None
 
 
@@ -302,22 +303,23 @@ def _hashable(value: Any) -> bool:
 
 
 def _numbers(values: pd.Series, share: bool, data: SheetData, where: str) -> pd.Series:
-    """A numeric column. A share column (0-1) typed as percentages (mostly 1-100) is read as such."""
+    """A numeric column. In a share column (0-1), a column typed mostly as percentages (1-100) is
+    divided by 100 throughout; otherwise single cells from 2 to 100 are read as percentages."""
     kind = pd.api.types.infer_dtype(values, skipna=True)
+    numbers = pd.to_numeric(values, errors="coerce")
     plain = kind in ("integer", "floating", "mixed-integer-float", "empty")
-    numbers = pd.to_numeric(values, errors="coerce") if plain else None
     scale = 1.0
     if share:
-        sample = numbers if numbers is not None else pd.to_numeric(values, errors="coerce")
-        present = sample.dropna()
+        present = numbers.dropna()
         if len(present) and (present > 1).mean() >= 0.5 and (present <= 100).all():
             scale = 100.0
-            first = int(present.index[0])
-            data.issues.append(Issue(data.sheet, first, where, None, "column holds percentages (85 means 85%)",
-                                     "every value divided by 100"))
-    if numbers is not None:
+            data.issues.append(Issue(data.sheet, int(present.index[0]), where, None,
+                                     "column holds percentages (85 means 85%)", "every value divided by 100"))
+        elif ((present >= 2) & (present <= 100)).any():
+            plain = False  # some cells are percentages: parse cell by cell to say which
+    if plain:
         return numbers.astype(float) / scale  # NaN for blanks: the scorecard treats them as missing
-    return _column(values, lambda v: _number(v, scale), data, where)
+    return _column(values, lambda v: _number(v, scale, share), data, where)
 
 
 Note = tuple[str, str] | None
@@ -332,7 +334,7 @@ def _excel_error(text: str) -> Note:
 def _text(value: Any) -> tuple[Any, Note]:
     if value is None:
         return None, None
-    if isinstance(value, float) and value == int(value):
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         value = int(value)  # an ID typed as a number: 1001.0 -> "1001"
     text = _SPACES.sub(" ", str(value)).strip()
     if not text:
@@ -359,29 +361,43 @@ def _category(value: Any) -> tuple[Any, Note]:
     return value, None
 
 
-def _number(value: Any, scale: float) -> tuple[Any, Note]:
-    """A number from what a user typed: ``"$12,500"``, ``" 7 "``, ``"85%"``; divided by ``scale``."""
+def _number(value: Any, scale: float, share: bool = False) -> tuple[Any, Note]:
+    """A number from what a user typed: ``"$12,500"``, ``" 7 "``, ``"85%"``; divided by ``scale``.
+
+    In a share metric, a plain 2-100 can only be a percentage and is read as one.
+    """
     if value is None or isinstance(value, bool):
         return value, None
-    if isinstance(value, (int, float)):
-        return (None, None) if value != value else (value / scale, None)
     if isinstance(value, (dt.date, dt.datetime)):
         return value, ("a date where a number belongs", "ignored")
-    text = _SPACES.sub(" ", str(value)).strip()
-    if not text:
-        return None, None
-    error = _excel_error(text)
-    if error:
-        return None, error
-    if text.casefold() in BLANK_WORDS:
-        return None, (f"'{text}' means no value", "treated as missing")
-    number, percent = _parse_number(text)
-    if number is None:
-        return text, None  # left as text: the scorecard flags it as an invalid value
-    value = number / 100.0 if percent else number / scale
-    if _plain(text):
-        return value, None
-    return value, (f"number stored as text '{text}'", f"read as {value:g}")
+    note = None
+    if isinstance(value, (int, float)):
+        if value != value:
+            return None, None
+        number, percent, text = float(value), False, None
+    else:
+        text = _SPACES.sub(" ", str(value)).strip()
+        if not text:
+            return None, None
+        error = _excel_error(text)
+        if error:
+            return None, error
+        if text.casefold() in BLANK_WORDS:
+            return None, (f"'{text}' means no value", "treated as missing")
+        number, percent = _parse_number(text)
+        if number is None:
+            return text, None  # left as text: the scorecard flags it as an invalid value
+    if percent:
+        value = number / 100.0
+        note = (f"'{text}' is a percentage", f"read as {value:g}")
+    elif share and scale == 1.0 and 2 <= number <= 100:
+        value = number / 100.0
+        note = (f"{number:g} in a 0-1 share column looks like a percentage", f"read as {value:g}")
+    else:
+        value = number / scale
+        if text is not None and not _plain(text):
+            note = (f"number stored as text '{text}'", f"read as {value:g}")
+    return value, note
 
 
 def _plain(text: str) -> bool:

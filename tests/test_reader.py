@@ -1,0 +1,177 @@
+"""Reading partner workbooks as users really keep them: every case is built with openpyxl and the
+test asserts exactly what was read and what was reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from openpyxl import Workbook
+from openpyxl.worksheet.table import Table
+
+from scoring import load_model
+from xlplugin.excel_io import set_cell
+from xlplugin.reader import WorkbookError, issues_frame, open_workbook, read_table
+
+MODEL = load_model("default")
+HEADERS = ["Partner ID", "Partner Name", "Type", " Region ", "Onboarding start", "Training Completion %",
+           "Deals won", "Pipeline value ($)", "Certification status", "JMP", "Internal notes"]
+ROWS = [
+    ["P001", "Société Générale Informatique", "reseller", "EMEA", dt.datetime(2025, 3, 1), 0.85, 12, 250000, "Certified", "Yes", "call back"],
+    [" P002 ", "  Nordlicht   Systemhaus ", "Integrator", "apac", 45658, 85, "1,200", "$12,000", "in progress", "x", None],
+    ["P003", "東京クラウド株式会社", "referral", "NA", "2025-06-15", "85%", "#N/A", "€1.234,50", "none", "TRUE", None],
+    ["P003", "Dup Partner", "marketplace", "LATAM", "15/06/2025", 0.5, 3, 1000, "Advanced", 1, None],
+    [None, "Nameless", "reseller", "NA", "not a date", 0.4, "#DIV/0!", 50, "Certified", "No", None],
+    ["P005", "=cmd|'/c calc'!A1", "Resellr", "EMEA", "03/04/2025", 0.9, 2, "n/a", "Certified", "Yes", None],
+    [1001.0, "Numeric Id Ltd", "reseller", "NA", dt.date(2024, 1, 31), 0.7, " 4 ", 0, "Certified", "no", None],
+]
+MODEL_WITH_ALIAS = None
+
+
+def messy_book(as_table: bool = False) -> Workbook:
+    book = Workbook()
+    ws = book.active
+    ws.title = "Partners"
+    ws["A1"] = "Q3 partner export"
+    ws["A2"] = "Exported from the PRM; do not edit above row 4"
+    ws["F3"] = "Execution"
+    ws.merge_cells("F3:J3")  # a group title above the real header
+    for col, header in enumerate(HEADERS, start=1):
+        ws.cell(4, col, header)
+    ws.cell(4, 13, "Deals won")  # the same header again, further right
+    for r, row in enumerate(ROWS, start=5 if not as_table else 5):
+        target = r + (1 if r >= 6 else 0)  # a blank row 6 in the middle
+        for col, value in enumerate(row, start=1):
+            set_cell(ws, target, col, value)
+    ws.cell(5, 12, "stray")  # data in a column with no header
+    ws.cell(5, 13, 99)
+    ws.row_dimensions[8].hidden = True
+    if as_table:
+        ws.add_table(Table(displayName="PartnerTable", ref="A4:M12"))
+    return book
+
+
+@pytest.fixture(scope="module")
+def read():
+    data = read_table(messy_book(), "Partners", MODEL, source="messy.xlsx", unique_ids=True)
+    return data, issues_frame(data.issues)
+
+
+def test_table_is_found_below_title_rows_and_blank_rows_are_skipped(read):
+    data, _ = read
+    assert data.header_row == 4
+    assert data.frame.index.tolist() == [5, 7, 8, 9, 10, 11, 12]  # Excel rows; row 6 is blank
+
+
+def test_headers_map_to_canonical_names_and_extra_columns_are_kept(read):
+    data, issues = read
+    assert list(data.frame.columns) == [
+        "partner_id", "partner_name", "partner_type", "region", "onboarding_start", "training_completion_rate",
+        "deals_won", "pipeline_value", "certification_status", "JMP", "Internal notes", "column_L", "Deals won (M)"]
+    assert data.headers["training_completion_rate"] == "Training Completion % (F)"
+    assert data.frame.loc[5, "Internal notes"] == "call back" and data.frame.loc[5, "column_L"] == "stray"
+    problems = issues.set_index("column")["problem"]
+    assert problems["L"] == "column L has data but no header"
+    assert problems["M"] == "repeats the column Deals won (G)"
+
+
+def test_values_are_read_as_users_meant_them(read):
+    frame = read[0].frame
+    assert frame["partner_id"].tolist() == ["P001", "P002", "P003", "P003", None, "P005", "1001"]
+    assert frame.loc[7, "partner_name"] == "Nordlicht Systemhaus"  # stray and repeated spaces
+    assert frame.loc[8, "partner_name"] == "東京クラウド株式会社"
+    assert frame["onboarding_start"].tolist() == [
+        dt.date(2025, 3, 1), dt.date(2025, 1, 1), dt.date(2025, 6, 15), dt.date(2025, 6, 15), None,
+        dt.date(2025, 3, 4), dt.date(2024, 1, 31)]
+    assert frame["training_completion_rate"].tolist() == [0.85, 0.85, 0.85, 0.5, 0.4, 0.9, 0.7]
+    assert frame["deals_won"].tolist()[:3] == [12, 1200, None] and frame.loc[10, "deals_won"] is None
+    assert frame.loc[12, "deals_won"] == 4
+    assert frame["pipeline_value"].tolist() == [250000, 12000, 1234.5, 1000, 50, None, 0]
+    assert frame["certification_status"].tolist()[:3] == ["Certified", "in progress", "none"]
+
+
+def test_every_problem_is_recorded_with_sheet_row_column_value(read):
+    _, issues = read
+    records = {(r.row, r.problem) for r in issues.itertuples()}
+    assert (7, "date stored as the number 45658") in records
+    assert (7, "85 in a 0-1 share column looks like a percentage") in records
+    assert (8, "'85%' is a percentage") in records
+    assert (7, "number stored as text '1,200'") in records
+    assert (7, "number stored as text '$12,000'") in records
+    assert (8, "Excel error #N/A") in records and (10, "Excel error #DIV/0!") in records
+    assert (10, "'not a date' is not a date") in records
+    assert (11, "ambiguous date '03/04/2025'") in records
+    assert (11, "'n/a' means no value") in records
+    assert (8, "1 hidden row(s): 8") in records
+    na = issues[(issues.row == 8) & (issues.problem == "Excel error #N/A")].iloc[0]
+    assert (na.sheet, na.column, na.value, na.action) == ("Partners", "Deals won (G)", "#N/A", "treated as missing")
+
+
+def test_missing_and_duplicate_ids_are_reported_not_dropped(read):
+    data, issues = read
+    dupes = issues[issues.problem == "partner_id 'P003' appears on rows 8, 9"]
+    assert dupes.row.tolist() == [8, 9] and set(dupes.action) == {"each row scored separately; not merged"}
+    missing = issues[issues.problem == "no partner_id"]
+    assert missing.row.tolist() == [10]
+    assert len(data.frame) == 7
+
+
+def test_an_excel_table_is_read_the_same_way():
+    as_table = read_table(messy_book(as_table=True), "Partners", MODEL, source="t.xlsx", unique_ids=True)
+    plain = read_table(messy_book(), "Partners", MODEL, source="p.xlsx", unique_ids=True)
+    assert as_table.frame.equals(plain.frame)
+
+
+def test_merged_header_cells_cover_every_column_they_span():
+    book = Workbook()
+    ws = book.active
+    ws.title = "Partners"
+    ws.append(["Partner ID", "Deals won", None, "Region"])
+    ws.merge_cells("B1:C1")
+    ws.append(["P1", 3, 5, "NA"])
+    data = read_table(book, "Partners", MODEL, source="m.xlsx")
+    assert list(data.frame.columns) == ["partner_id", "deals_won", "Deals won (C)", "region"]
+
+
+def test_formula_cells_are_read_as_their_cached_values(tmp_path):
+    path = tmp_path / "f.xlsx"
+    book = Workbook()
+    ws = book.active
+    ws.title = "Partners"
+    ws.append(["Partner ID", "Deals won"])
+    ws.append(["P1", "=1+2"])
+    book.save(path)
+    # openpyxl writes no cached value, as a program that never calculated would: the value is blank.
+    data = read_table(open_workbook(path), "Partners", MODEL, source=path)
+    assert data.frame.loc[2, "deals_won"] is None or math.isnan(data.frame.loc[2, "deals_won"])
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([], "has no header row"),
+    ([["Name", "Region"], ["A", "NA"]], "has no partner_id column (headers found on row 1: Name, Region)"),
+])
+def test_unreadable_sheets_give_one_clear_error(rows, message):
+    book = Workbook()
+    ws = book.active
+    ws.title = "Partners"
+    for row in rows:
+        ws.append(row)
+    with pytest.raises(WorkbookError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_table(book, "Partners", MODEL, source="x.xlsx")
+
+
+def test_missing_sheet_and_optional_sheet():
+    book = Workbook()
+    with pytest.raises(WorkbookError, match="no 'Partners' sheet"):
+        read_table(book, "Partners", MODEL, source="x.xlsx")
+    assert read_table(book, "History", MODEL, source="x.xlsx", optional=True) is None
+
+
+def test_not_a_workbook(tmp_path):
+    path = tmp_path / "fake.xlsx"
+    path.write_text("not a zip")
+    with pytest.raises(WorkbookError, match="not a readable .xlsx workbook"):
+        open_workbook(path)
+    with pytest.raises(WorkbookError, match="no such file"):
+        open_workbook(tmp_path / "absent.xlsx")
