@@ -29,6 +29,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_score.py
+	$(BIN)/python benchmarks/bench_workbook.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv
