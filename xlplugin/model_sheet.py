@@ -9,7 +9,7 @@ validation problem can name both the path and the cell to fix.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -118,29 +118,35 @@ def read(workbook: Workbook, base: ScoringModel, source: "str | Path") -> Scorin
     """
     if MODEL not in workbook.sheetnames:
         raise WorkbookError(f"{source}: no '{MODEL}' sheet to read overrides from (write one with pscore score ... -o OUT.xlsx)")
-    ws = workbook[MODEL]
+    grid = [list(row) for row in workbook[MODEL].iter_rows(values_only=True)]
+    return read_grid(grid, base, f"{source} Model sheet", lambda r, c: f"{MODEL}!{get_column_letter(c)}{r}")
+
+
+def read_grid(grid: list[list[Any]], base: ScoringModel, source: str, address: Callable[[int, int], str]) -> ScoringModel:
+    """:func:`read` on the Model sheet's values already in hand (e.g. a range passed to an Excel
+    function); ``address(row, column)`` (1-based) names a cell in messages."""
     data = base.spec.model_dump(mode="json")
     cells: dict[str, str] = {}
     problems: list[str] = []
     section = None
-    for row in ws.iter_rows(min_row=1):
-        key = row[0].value
+    for r, row in enumerate(grid, start=1):
+        row = list(row) + [None] * (6 - len(row))
+        key = row[0]
         if key in SECTIONS:
             section = key
             continue
         if not isinstance(key, str) or section is None or key == "path":
             continue
         try:
-            _apply(section, key, row, data, cells)
+            _apply(section, key, row, data, lambda c, r=r: address(r, c), cells)
         except _CellProblem as exc:
-            problems.append(f"{MODEL}!{exc.cell}: {exc}")
+            problems.append(f"{exc.cell}: {exc}")
     if problems:
-        raise ModelError(f"{source} Model sheet", problems)
-    changed = data != base.spec.model_dump(mode="json")
-    if changed:
+        raise ModelError(source, problems)
+    if data != base.spec.model_dump(mode="json"):
         data["name"] = f"{base.spec.name.removesuffix(f' + {OVERRIDES}')} + {OVERRIDES}"
     try:
-        return from_dict(data, f"{source} Model sheet")
+        return from_dict(data, source)
     except ModelError as exc:
         raise ModelError(exc.source, [_locate(p, cells) for p in exc.problems]) from None
 
@@ -151,48 +157,48 @@ class _CellProblem(ValueError):
         self.cell = cell
 
 
-def _number(cell) -> float:
-    value = cell.value
+def _number(value: Any, where: str) -> float:
     if isinstance(value, bool):
-        raise _CellProblem(cell.coordinate, f"{value!r} is not a number")
+        raise _CellProblem(where, f"{value!r} is not a number")
     if isinstance(value, (int, float)):
         return float(value)
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise _CellProblem(cell.coordinate, "empty: enter a number")
+        raise _CellProblem(where, "empty: enter a number")
     try:
         return float(str(value).strip())
     except ValueError:
-        raise _CellProblem(cell.coordinate, f"'{value}' is not a number") from None
+        raise _CellProblem(where, f"'{value}' is not a number") from None
 
 
-def _apply(section: str, key: str, row, data: dict, cells: dict[str, str]) -> None:
+def _apply(section: str, key: str, row: list, data: dict, at: Callable[[int], str],
+           cells: dict[str, str]) -> None:
+    """Copy one Model-sheet row into the model dict; ``at(column)`` (1-based) names a cell."""
     if section == "Metric weights":
         metric = key.removeprefix("weights.*.")
         if metric not in {m["id"] for m in data["metrics"]}:
-            raise _CellProblem(row[0].coordinate, f"unknown metric '{metric}'")
+            raise _CellProblem(at(1), f"unknown metric '{metric}'")
         informs = next(m["informs"] for m in data["metrics"] if m["id"] == metric)
-        for outcome, cell in (("revenue", row[4]), ("engagement", row[5])):
+        for outcome, col in (("revenue", 5), ("engagement", 6)):
             path = f"weights.{outcome}.{metric}"
-            cells[path] = cell.coordinate
+            cells[path] = at(col)
             if outcome in informs:
-                data["weights"][outcome][metric] = _number(cell)
-            elif cell.value not in (None, ""):
-                raise _CellProblem(cell.coordinate, f"metric '{metric}' does not inform {outcome}; leave this cell empty")
+                data["weights"][outcome][metric] = _number(row[col - 1], at(col))
+            elif row[col - 1] not in (None, ""):
+                raise _CellProblem(at(col), f"metric '{metric}' does not inform {outcome}; leave this cell empty")
     elif section == "Layer weights by stage":
         index = int(key.split("[")[1].split("]")[0])
-        layers = [x["id"] for x in data["layers"]]
-        for k, layer in enumerate(layers):
+        for k, layer in enumerate(x["id"] for x in data["layers"]):
             path = f"stages[{index}].layer_weights.{layer}"
-            cells[path] = row[3 + k].coordinate
-            data["stages"][index]["layer_weights"][layer] = _number(row[3 + k])
+            cells[path] = at(4 + k)
+            data["stages"][index]["layer_weights"][layer] = _number(row[3 + k], at(4 + k))
     elif section == "Tiers":
         index = int(key.split("[")[1].split("]")[0])
-        cells[key] = row[3].coordinate
-        data["tiers"][index]["min_score"] = _number(row[3])
+        cells[key] = at(4)
+        data["tiers"][index]["min_score"] = _number(row[3], at(4))
     elif section == "Thresholds":
         part, name = key.split(".", 1)
-        cells[key] = row[2].coordinate
-        data[part][name] = _number(row[2])
+        cells[key] = at(3)
+        data[part][name] = _number(row[2], at(3))
 
 
 def _locate(problem: str, cells: dict[str, str]) -> str:
@@ -200,7 +206,7 @@ def _locate(problem: str, cells: dict[str, str]) -> str:
     path, _, message = problem.partition(": ")
     for candidate in (path, path.rsplit(".", 1)[0], path.rsplit("[", 1)[0]):
         if candidate in cells:
-            return f"{MODEL}!{cells[candidate]} ({path}): {message}"
+            return f"{cells[candidate]} ({path}): {message}"
     return problem
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -121,17 +122,35 @@ def read_table(workbook: Workbook, sheet: str, model: ScoringModel, *, source: "
             return None
         raise WorkbookError(f"{source}: no '{sheet}' sheet (sheets: {', '.join(workbook.sheetnames)})")
     ws = workbook[sheet]
-    grid = _grid(ws, source)
+    tables = [(*range_boundaries(t.ref), t.totalsRowCount or 0) for t in ws.tables.values()]
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    hidden = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
+    return read_grid(_grid(ws, source), model, sheet, source=source, required=required, unique_ids=unique_ids,
+                     tables=tables, merged=merged, hidden=hidden)
+
+
+def read_grid(grid: list[list[Any]], model: ScoringModel, sheet: str, *, source: "str | Path" = "",
+              required: tuple[str, ...] = ("partner_id",), unique_ids: bool = False,
+              tables: Iterable[tuple[int, int, int, int, int]] = (), merged: Iterable[tuple[int, int, int, int]] = (),
+              hidden: set[int] = frozenset()) -> SheetData:
+    """:func:`read_table` on cell values already in hand (a sheet, or a range passed to an Excel function).
+
+    ``tables`` are Excel tables as ``(min_col, min_row, max_col, max_row, totals_rows)``, ``merged``
+    cells as ``(min_row, min_col, max_row, max_col)``, ``hidden`` the hidden row numbers; rows and
+    columns are 1-based positions in ``grid``.
+    """
+    grid = [list(row) for row in grid]
     names = column_names(model)
-    header_at, first_col, last_col, last_row, from_table = _locate(ws, grid, names)
+    header_at, first_col, last_col, last_row = _locate(grid, names, tables)
     if header_at is None:
         raise WorkbookError(f"{source}: sheet '{sheet}' has no header row")
     issues: list[Issue] = []
-    labels = _header_labels(ws, grid, header_at, first_col, last_col)
+    labels = _header_labels(grid, header_at, first_col, last_col, merged)
     columns, headers = _canonical(labels, names, first_col, sheet, header_at, issues)
-    body_rows = [r for r in range(header_at + 1, last_row + 1) if any(_filled(v) for v in grid[r - 1][first_col - 1:last_col])]
-    keep = [i for i, name in enumerate(columns)
-            if name is not None or any(_filled(grid[r - 1][first_col - 1 + i]) for r in body_rows)]
+    width = last_col - first_col + 1
+    cells = [(row + [None] * width)[first_col - 1:last_col] for row in grid]
+    body_rows = [r for r in range(header_at + 1, last_row + 1) if any(_filled(v) for v in cells[r - 1])]
+    keep = [i for i, name in enumerate(columns) if name is not None or any(_filled(cells[r - 1][i]) for r in body_rows)]
     for i in keep:
         if columns[i] is None:
             letter = get_column_letter(first_col + i)
@@ -139,15 +158,15 @@ def read_table(workbook: Workbook, sheet: str, model: ScoringModel, *, source: "
             headers[headers_key] = f"(no header) ({letter})"
             issues.append(Issue(sheet, header_at, letter, None, f"column {letter} has data but no header",
                                 f"kept as {headers_key}"))
-    records = [[grid[r - 1][first_col - 1 + i] for i in keep] for r in body_rows]
+    records = [[cells[r - 1][i] for i in keep] for r in body_rows]
     frame = pd.DataFrame(records, columns=[columns[i] for i in keep], index=pd.Index(body_rows, name="row"), dtype=object)
     for column in required:
         if column not in frame.columns:
             raise WorkbookError(f"{source}: sheet '{sheet}' has no {column} column "
                                 f"(headers found on row {header_at}: {', '.join(str(x) for x in labels if x)})")
-    hidden = [r for r in body_rows if ws.row_dimensions[r].hidden]
-    if hidden:
-        issues.append(Issue(sheet, hidden[0], None, None, f"{len(hidden)} hidden row(s): {_rows(hidden)}",
+    hidden_rows = [r for r in body_rows if r in hidden]
+    if hidden_rows:
+        issues.append(Issue(sheet, hidden_rows[0], None, None, f"{len(hidden_rows)} hidden row(s): {_rows(hidden_rows)}",
                             "read like any other row"))
     data = SheetData(sheet, frame, header_at, headers, issues)
     _clean(data, model, unique_ids)
@@ -177,20 +196,17 @@ def _grid(ws, source) -> list[list[Any]]:
     return rows
 
 
-def _locate(ws, grid, names) -> tuple[int | None, int, int, int, bool]:
-    """``(header_row, first_col, last_col, last_row, from_table)``, 1-based.
+def _locate(grid, names, tables) -> tuple[int | None, int, int, int]:
+    """``(header_row, first_col, last_col, last_row)``, 1-based.
 
     An Excel table (ListObject) that holds a known header wins; otherwise the header is the row
     among the first rows that matches the most known column names (title and note rows above it
     match none).
     """
-    for table in getattr(ws, "tables", {}).values():
-        from openpyxl.utils.cell import range_boundaries
-
-        min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+    for min_col, min_row, max_col, max_row, totals in tables:
         labels = [header_key(v) for v in grid[min_row - 1][min_col - 1:max_col]] if min_row <= len(grid) else []
         if any(k in names for k in labels):
-            return min_row, min_col, max_col, max_row - (table.totalsRowCount or 0), True
+            return min_row, min_col, max_col, min(max_row - totals, len(grid))
     best, best_hits = None, 0
     for r, row in enumerate(grid[:HEADER_SCAN_ROWS], start=1):
         hits = sum(1 for v in row if isinstance(v, str) and header_key(v) in names)
@@ -199,21 +215,20 @@ def _locate(ws, grid, names) -> tuple[int | None, int, int, int, bool]:
     if best is None:
         best = next((r for r, row in enumerate(grid, start=1) if any(isinstance(v, str) and v.strip() for v in row)), None)
     if best is None:
-        return None, 1, 1, 0, False
+        return None, 1, 1, 0
     filled = [c for c, v in enumerate(grid[best - 1], start=1) if _filled(v)]
-    width = max((len(row) for row in grid), default=0)
     first = filled[0] if filled else 1
     last = max([c for row in grid[best:] for c, v in enumerate(row, start=1) if _filled(v)] + filled + [first])
-    return best, first, min(last, width), len(grid), False
+    return best, first, last, len(grid)
 
 
-def _header_labels(ws, grid, header_at: int, first_col: int, last_col: int) -> list[Any]:
+def _header_labels(grid, header_at: int, first_col: int, last_col: int, merged) -> list[Any]:
     """Header texts, with merged header cells repeated over every column they span."""
-    labels = list(grid[header_at - 1][first_col - 1:last_col])
-    for merged in ws.merged_cells.ranges:
-        if merged.min_row <= header_at <= merged.max_row:
-            value = grid[merged.min_row - 1][merged.min_col - 1]
-            for c in range(max(merged.min_col, first_col), min(merged.max_col, last_col) + 1):
+    labels = (list(grid[header_at - 1]) + [None] * last_col)[first_col - 1:last_col]
+    for min_row, min_col, max_row, max_col in merged:
+        if min_row <= header_at <= max_row:
+            value = grid[min_row - 1][min_col - 1]
+            for c in range(max(min_col, first_col), min(max_col, last_col) + 1):
                 if labels[c - first_col] is None:
                     labels[c - first_col] = value
     return labels
