@@ -29,9 +29,6 @@ class PartnerTable:
     def __contains__(self, name: str) -> bool:
         return name in self._position
 
-    def dtype(self, name: str):
-        return self.dtypes[self._position[name]]
-
     def objects(self, name: str) -> np.ndarray:
         """The column's cells as Python objects (NaN/None/NA for blanks)."""
         i = self._position[name]

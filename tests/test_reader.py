@@ -26,7 +26,6 @@ ROWS = [
     ["P005", "=cmd|'/c calc'!A1", "Resellr", "EMEA", "03/04/2025", 0.9, 2, "n/a", "Certified", "Yes", None],
     [1001.0, "Numeric Id Ltd", "reseller", "NA", dt.date(2024, 1, 31), 0.7, " 4 ", 0, "Certified", "no", None],
 ]
-MODEL_WITH_ALIAS = None
 
 
 def messy_book(as_table: bool = False) -> Workbook:
@@ -40,7 +39,7 @@ def messy_book(as_table: bool = False) -> Workbook:
     for col, header in enumerate(HEADERS, start=1):
         ws.cell(4, col, header)
     ws.cell(4, 13, "Deals won")  # the same header again, further right
-    for r, row in enumerate(ROWS, start=5 if not as_table else 5):
+    for r, row in enumerate(ROWS, start=5):
         target = r + (1 if r >= 6 else 0)  # a blank row 6 in the middle
         for col, value in enumerate(row, start=1):
             set_cell(ws, target, col, value)

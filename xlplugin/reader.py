@@ -506,8 +506,10 @@ def _check_ids(data: SheetData) -> None:
 
 
 def usable_partners(data: SheetData) -> int:
+    """Rows with a partner ID: the ones that can be matched to History, Outcomes and reports."""
     return int(data.frame["partner_id"].notna().sum())
 
 
 def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
+    """Issues as a table with the Data quality sheet's columns."""
     return pd.DataFrame([vars(i) for i in issues], columns=["sheet", "row", "column", "value", "problem", "action"])
