@@ -30,6 +30,7 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/bench_score.py
 	$(BIN)/python benchmarks/bench_workbook.py
+	$(BIN)/python benchmarks/bench_calibrate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv

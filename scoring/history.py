@@ -7,16 +7,18 @@ scores. Segment columns and onboarding start come from the partner sheet.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .engine import score, to_date
+from .engine import to_date
 from .model import ScoringModel, load_model
+from .snapshots import score_snapshots
 
 STATIC_COLUMNS = ("partner_type", "region", "onboarding_start", "partner_name")
 
 
 def score_history(history: pd.DataFrame, partners: pd.DataFrame, model: "ScoringModel | str" = "default") -> pd.DataFrame:
-    """One row per (partner, period) with the scores as of that period, ordered by period then input order.
+    """One row per (partner, period) with the scores as of that period, in the input's row order.
 
     Rows without a readable period or partner ID are skipped (the reader reports them).
     """
@@ -27,13 +29,10 @@ def score_history(history: pd.DataFrame, partners: pd.DataFrame, model: "Scoring
     static = [c for c in STATIC_COLUMNS if c in partners.columns]
     lookup = partners.dropna(subset=["partner_id"]).drop_duplicates("partner_id").set_index("partner_id")[static]
     snapshots = history.dropna(subset=["partner_id", "period"])
-    snapshots = snapshots.drop(columns=[c for c in static if c in snapshots.columns]).join(lookup, on="partner_id")
-    parts = []
-    for period, group in snapshots.groupby("period", sort=True):
-        result = score(group, model, as_of=to_date(period))
-        part = result.frame[["partner_id", "revenue_score", "engagement_score", "composite_score", "tier"]].copy()
-        part.insert(1, "period", to_date(period))
-        parts.append(part)
-    if not parts:
+    if snapshots.empty:
         return pd.DataFrame(columns=columns)
-    return pd.concat(parts)[columns]
+    snapshots = snapshots.drop(columns=[c for c in static if c in snapshots.columns]).join(lookup, on="partner_id")
+    periods = [to_date(p) for p in snapshots["period"]]
+    scored = score_snapshots(snapshots, model, np.array(periods, dtype=object)).frame
+    scored.insert(1, "period", periods)
+    return scored[columns]

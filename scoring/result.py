@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import drivers, flags, playbook
+from . import drivers, flags, playbook, predict
 from .compiled import ADJUSTMENT, OUTCOMES, Compiled
 from .model import ScoringModel
 
@@ -71,6 +71,11 @@ class ScoreResult:
         for outcome in OUTCOMES:
             for k, layer in enumerate(compiled.layer_ids):
                 self._lazy[f"{outcome}_{layer}"] = lambda o=outcome, k=k: np.round(core.layers[o][k], 1)
+        self._public = COLUMNS
+        if model.spec.calibration is not None:  # predictions exist only for a calibrated model
+            self._lazy.update(predict.lazy_columns(model, core.scores))
+            at = COLUMNS.index("coverage") + 1
+            self._public = (*COLUMNS[:at], *predict.COLUMNS, *COLUMNS[at:])
 
     def __len__(self) -> int:
         return len(self._core.partners)
@@ -84,7 +89,7 @@ class ScoreResult:
 
     @property
     def column_names(self) -> list[str]:
-        return [*COLUMNS, *(k for k in self._lazy if k not in COLUMNS)]
+        return [*self._public, *(k for k in self._lazy if k not in self._public)]
 
     @property
     def baseline(self) -> float:

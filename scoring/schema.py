@@ -211,6 +211,10 @@ class Playbook(Strict):
     rules: list[Rule] = []
 
 
+# Imported here, not at the top: the calibration schema builds on ``Strict`` and ``Score`` above.
+from .calibration_schema import Calibration  # noqa: E402
+
+
 class ModelSpec(Strict):
     """The whole model file."""
 
@@ -236,3 +240,4 @@ class ModelSpec(Strict):
     coverage: Coverage = Coverage()
     provisional: Provisional = Provisional()
     playbook: Playbook = Playbook()
+    calibration: Calibration | None = None

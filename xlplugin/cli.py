@@ -7,15 +7,18 @@ status 2; only genuine bugs show a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import contextlib
 import functools
 import getpass
 import sys
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import click
 
 from scoring import ModelError, load_model
+from scoring.calibration_schema import DEFAULT_WINDOW_MONTHS
 from scoring.engine import to_date
 from scoring.model_io import dump_model
 
@@ -77,12 +80,27 @@ def score_command(workbook_path: Path, output: Path, model_ref: str, use_model_s
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"{output}: the output must end in .csv or .xlsx")
-    scored = workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet, use_model_sheet)
-    if suffix == ".csv":
-        workbook.write_csv(scored.result, output)
-    else:
-        workbook.write_scored(scored, output, in_place=in_place)
+    with _step(f"Reading and scoring {workbook_path}"):
+        scored = workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet,
+                                         use_model_sheet)
+    with _step(f"Writing {output}"):
+        if suffix == ".csv":
+            workbook.write_csv(scored.result, output)
+        else:
+            workbook.write_scored(scored, output, in_place=in_place)
     _summary(scored, output)
+
+
+@contextlib.contextmanager
+def _step(message: str) -> Iterator[None]:
+    """Say what a long step is doing, on an interactive terminal only (scripts stay quiet)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    click.echo(f"{message} ...", err=True, nl=False)
+    start = time.perf_counter()
+    yield
+    click.echo(f" {time.perf_counter() - start:.1f} s", err=True)
 
 
 def _summary(scored: workbook.ScoredInput, output: Path) -> None:
@@ -161,6 +179,72 @@ def demo_command(path: Path, n_partners: int, seed: int, as_of: str | None) -> N
     data = demo.generate(n_partners=n_partners, seed=seed, as_of=_date_option(as_of))
     demo.write_workbook(data, path)
     click.echo(f"Wrote {n_partners} synthetic partners (seed {seed}, as of {data.as_of.isoformat()}) to {path}")
+
+
+@main.command("calibrate")
+@click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the calibrated model (.yaml): a new version; the --model file is never overwritten.")
+@click.option("--model", "model_ref", default="default", show_default=True,
+              help="Model to calibrate: a built-in name or the path of a model YAML file.")
+@click.option("--horizon", type=click.IntRange(1, 120), metavar="MONTHS",
+              help="Outcome horizon: Outcomes must have revenue_<MONTHS>m and engaged_<MONTHS>m. [default: the model's, 12]")
+@click.option("--window", "window_months", default=DEFAULT_WINDOW_MONTHS, show_default=True,
+              type=click.IntRange(1, 120), metavar="MONTHS",
+              help="Score each partner as it looked this many months after onboarding start (its History row of that month).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the back-test report: metrics with intervals, reliability, peers, suggested weights (.xlsx).")
+@click.option("--engagement-map", "method", type=click.Choice(["logistic", "isotonic"]), default="logistic",
+              show_default=True, help="Score-to-probability map; isotonic needs 1,000+ partners with outcomes.")
+@click.option("--test-share", default=0.3, show_default=True, type=click.FloatRange(0.1, 0.5),
+              help="Share of partners, latest onboarding cohorts first, held out to back-test on.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Seed for resampling and cross-fitting; the same seed gives the same result.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Calibration date recorded in the model. [default: today]")
+@click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True,
+              help="Sheet holding one row per partner (onboarding start, segments).")
+@user_errors
+def calibrate_command(workbook_path: Path, output: Path, model_ref: str, horizon: int | None, window_months: int,
+                      report: Path | None, method: str, test_share: float, seed: int, as_of: str | None,
+                      sheet: str) -> None:
+    """Calibrate scores to revenue and engagement on past cohorts, back-test them and suggest weights.
+
+    Partners on the Outcomes sheet are scored as they looked WINDOW months after onboarding start
+    (History); the model is calibrated on them and written as a new version with its back-test.
+    """
+    from scoring import ScoringModel
+    from scoring.calibrate_model import Settings, calibrate
+
+    from . import calibrate as cohorts
+
+    if output.suffix.lower() not in (".yaml", ".yml"):
+        raise ValueError(f"{output}: the calibrated model must end in .yaml")
+    model = load_model(model_ref)
+    if Path(model.source).is_file() and output.resolve() == Path(model.source).resolve():
+        raise ValueError(f"{output}: refusing to overwrite the input model; choose another output file")
+    if report is not None:
+        if report.suffix.lower() != ".xlsx":
+            raise ValueError(f"{report}: the report must end in .xlsx")
+        if report.resolve() in (workbook_path.resolve(), output.resolve()):
+            raise ValueError(f"{report}: refusing to overwrite an input or the model; choose another report file")
+    horizon = horizon or model.spec.horizon_months
+    data = cohorts.read_cohort(workbook_path, model, window_months=window_months, horizon_months=horizon,
+                               partners_sheet=sheet)
+    settings = Settings(date=_date_option(as_of) or dt.date.today(), horizon_months=horizon,
+                        window_months=window_months, method=method, test_share=test_share, seed=seed)
+    run = calibrate(data.cohort, model, settings)
+    new = ScoringModel(run.spec, str(output))
+    text = dump_model(run.spec, f"{new.label}: calibrated by pscore calibrate from {workbook_path.name} "
+                                f"({model.label}). Field reference: docs/model-file.md, docs/calibration.md")
+    atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    written = [f"{output} ({new.label})"]
+    if report is not None:
+        cohorts.write_report(run, report, model.label, workbook_path.name)
+        written.append(str(report))
+    lines = [f"{model.label}: {run.report.summary[0]}", *(f"Skipped {s}." for s in data.skipped),
+             *([f"Skipped {run.excluded} partners with no usable data."] if run.excluded else []),
+             *run.report.summary[1:], f"Wrote {' and '.join(written)}"]
+    click.echo("\n".join(lines))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -485,15 +485,15 @@ def _execution(rng: np.random.Generator, lat: _Latent, tl: _Timeline, cal: _Cale
     z = rng.standard_normal((6, len(lat.q), 1))
     u = rng.standard_normal((3,) + days.shape)
 
-    onboarding_total = np.clip(_lognormal(75, -0.25 * q - 0.25 * e + 0.35 * z[0]), 14, 600)
+    onboarding_total = np.clip(_lognormal(75, -0.25 * q - 0.4 * e + 0.3 * z[0]), 14, 600)
     progress = np.clip((days - tl.kickoff[:, None]) / tl.training_days[:, None], 0, 1)
     training = np.floor(tl.training_level[:, None] * progress * 100 + 1e-9) / 100
     certification = sum((days >= t[:, None]).astype(float) for t in (tl.cert_started, tl.certified, tl.advanced))
     jmp = days >= tl.jmp[:, None]
     settled_in = 1 - np.exp(-np.maximum(months, 0) / 2)
-    responsiveness = np.clip(_lognormal(24, -0.45 * e - 0.15 * q + 0.4 * z[1] + 0.25 * u[0]), 0.5, 500)
-    contacts = _lognormal(2.2, 0.5 * e + 0.1 * q + 0.25 * z[2]) * (0.5 + 0.5 * settled_in)
-    adherence = _sigmoid(0.6 + 0.5 * q + 0.7 * e + 0.5 * z[3] + 0.25 * u[1])
+    responsiveness = np.clip(_lognormal(24, -0.8 * e - 0.15 * q + 0.2 * z[1] + 0.15 * u[0]), 0.5, 500)
+    contacts = _lognormal(3.2, 0.9 * e + 0.1 * q + 0.15 * z[2]) * (0.5 + 0.5 * settled_in)
+    adherence = _sigmoid(0.6 + 0.5 * q + 1.0 * e + 0.3 * z[3] + 0.2 * u[1])
     target = 3 + 0.55 * q + 0.45 * e + 0.6 * z[5]
     return {
         "onboarding_completion_days": np.round(np.minimum(onboarding_total, days)),
@@ -513,7 +513,7 @@ def _survey(rng: np.random.Generator, e: np.ndarray, q: np.ndarray, z: np.ndarra
     wave = np.floor((months - 1) / 3)
     wave_noise = rng.standard_normal((len(e), GRID_MONTHS // 3 + 1))
     picked = np.take_along_axis(wave_noise, np.clip(wave, 0, None).astype(np.int64), axis=1)
-    return np.where(wave >= 0, _score_1_5(3.4 + 0.8 * e + 0.1 * q + 0.5 * z + 0.45 * picked), np.nan)
+    return np.where(wave >= 0, _score_1_5(3.4 + 1.1 * e + 0.1 * q + 0.25 * z + 0.25 * picked), np.nan)
 
 
 def _rolling_sum(x: np.ndarray, window: int) -> np.ndarray:
@@ -559,7 +559,7 @@ def _results(
     median_velocity = velocity[:, None] * np.exp(0.25 * z[5, :, None] * settle)
     pipeline_noise = np.exp(0.3 * rng.standard_normal(cal.days.shape))
     quarter = np.clip(months, 0, 3)
-    activity = _lognormal(4, 0.5 * e + 0.3 * q + 0.25 * z[6])
+    activity = _lognormal(5, 0.8 * e + 0.3 * q + 0.15 * z[6])
     activities = np.cumsum(rng.poisson(activity[:, None] * np.diff(quarter, axis=1, prepend=0) / 3), axis=1)
     metrics = {
         "qualified_leads": qualified.astype(float),
@@ -652,7 +652,7 @@ def _outcomes(
     q, e = lat.q, lat.e
     window_end = _add_months(people.start, OUTCOME_MONTHS)
     treated = arm == "treatment"
-    base = _sigmoid(-0.3 + 1.4 * e + 0.4 * q)
+    base = _sigmoid(-0.3 + 1.1 * e + 0.7 * q)
     p_engaged = np.minimum(base + TREATMENT_EFFECT * (treated & (assigned < window_end)), 1.0)
     p_positive = _sigmoid(0.2 + 1.2 * q)
     segment = np.asarray(REVENUE_LOG_SHIFT)[people.type_code] + np.log(np.asarray(REGION_DEMAND)[people.region_code])
@@ -903,7 +903,7 @@ def _about_lines(data: DemoData) -> list[tuple[str, object]]:
         "partner feedback mostly e); results metrics follow q and grow with months since onboarding start.",
         "Segments: integrators sign larger contracts, referral partners bring more leads and smaller deals, "
         "marketplaces reach more accounts; revenue is x1.05 in APAC and x0.95 in LATAM.",
-        f"engaged_12m ~ Bernoulli(sigmoid(-0.3 + 1.4 e + 0.4 q)), plus {TREATMENT_EFFECT * 100:.0f} percentage "
+        f"engaged_12m ~ Bernoulli(sigmoid(-0.3 + 1.1 e + 0.7 q)), plus {TREATMENT_EFFECT * 100:.0f} percentage "
         "points for treated partners assigned before their outcome window ended.",
         "revenue_12m = 0 with probability 1 - sigmoid(0.2 + 1.2 q), otherwise lognormal with log-mean "
         f"10.3 + 0.9 q + segment effect and sigma {REVENUE_SIGMA}.",

@@ -18,6 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from scoring import ModelError, ScoringModel
 from scoring.model import from_dict
+from scoring.predict import scorecard_hash
 
 from .excel_io import set_cell
 from .reader import WorkbookError
@@ -146,9 +147,14 @@ def read_grid(grid: list[list[Any]], base: ScoringModel, source: str, address: C
     if data != base.spec.model_dump(mode="json"):
         data["name"] = f"{base.spec.name.removesuffix(f' + {OVERRIDES}')} + {OVERRIDES}"
     try:
-        return from_dict(data, source)
+        model = from_dict(data, source)
     except ModelError as exc:
         raise ModelError(exc.source, [_locate(p, cells) for p in exc.problems]) from None
+    calibration = model.spec.calibration
+    if calibration is not None and calibration.scorecard != scorecard_hash(model.spec):
+        data["calibration"] = None  # fitted to other weights: predictions would be wrong, so drop them
+        model = from_dict(data, source)
+    return model
 
 
 class _CellProblem(ValueError):
