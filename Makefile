@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_score.py
 	$(BIN)/python benchmarks/bench_workbook.py
 	$(BIN)/python benchmarks/bench_calibrate.py
+	$(BIN)/python benchmarks/bench_udf.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv

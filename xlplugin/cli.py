@@ -163,6 +163,28 @@ def model_export(workbook_path: Path, output: Path, model_ref: str, author: str,
     click.echo(f"Wrote {new.label} to {output}: {new.spec.changelog[-1].change}")
 
 
+@main.group("excel")
+def excel_group() -> None:
+    """Set up workbooks for the pscore Excel add-in (xlwings functions and macros)."""
+
+
+@excel_group.command("init")
+@click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the ready workbook (.xlsx). [default: WORKBOOK-excel.xlsx next to the input]")
+@click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Scoring date the formulas start with. [default: today]")
+@user_errors
+def excel_init(workbook_path: Path, output: Path | None, sheet: str, as_of: str | None) -> None:
+    """Copy WORKBOOK.xlsx with the add-in set up: xlwings.conf, example formulas, a Read me sheet."""
+    from .excel_setup import init_workbook
+
+    output = output or workbook_path.with_name(f"{workbook_path.stem}-excel.xlsx")
+    done = init_workbook(workbook_path, output, _date_option(as_of) or dt.date.today(), sheet)
+    click.echo(f"Wrote {done.path}: formulas for {done.partners} partners over {done.table}, weights from "
+               f"{done.model}. Next: open it in Excel and follow its Read me sheet (xlwings > Import Functions).")
+
+
 @main.command("demo")
 @click.argument("path", metavar="PATH.xlsx", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--partners", "n_partners", default=300, show_default=True, type=click.IntRange(1, 1_000_000),

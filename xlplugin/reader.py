@@ -16,7 +16,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -265,27 +265,37 @@ def _rows(rows: list[int], most: int = 8) -> str:
 # ------------------------------------------------------------------ cleaning values
 
 
+def cell_parser(column: str, model: ScoringModel) -> Callable[[Any], tuple[Any, "Note"]]:
+    """How one cell of ``column`` is read: ``value -> (clean value, (problem, action) or None)``.
+
+    The same rule serves whole sheets and single rows passed to an Excel function. (A whole
+    sheet's share column typed as percentages is also rescaled column-wide; see ``_numbers``.)
+    """
+    metric = next((m for m in model.spec.metrics if m.id == column), None)
+    if column in DATE_COLUMNS:
+        return _date
+    if column in TEXT_COLUMNS or column in model.spec.segmentation.dimensions:
+        return _text
+    if column == "engaged_12m" or (metric and isinstance(metric.normalization, (BooleanNorm, OrdinalNorm))):
+        return _category
+    if metric is not None or column == "revenue_12m":
+        share = metric is not None and metric.unit == "share"
+        return lambda v: _number(v, 1.0, share)
+    return _passthrough  # a column the model does not know: only errors and whitespace cleaned
+
+
 def _clean(data: SheetData, model: ScoringModel, unique_ids: bool) -> None:
     metrics = {m.id: m for m in model.spec.metrics}
     frame = data.frame
     for column in list(frame.columns):
         where = data.headers.get(column, column)
-        if column in DATE_COLUMNS:
-            frame[column] = _column(frame[column], _date, data, where)
-        elif column in TEXT_COLUMNS or column in model.spec.segmentation.dimensions:
-            frame[column] = _column(frame[column], _text, data, where)
-        elif column in metrics:
-            metric = metrics[column]
-            if isinstance(metric.normalization, (BooleanNorm, OrdinalNorm)):
-                frame[column] = _column(frame[column], _category, data, where)
-            else:
-                frame[column] = _numbers(frame[column], metric.unit == "share", data, where)
-        elif column == "revenue_12m":
-            frame[column] = _numbers(frame[column], False, data, where)
-        elif column == "engaged_12m":
-            frame[column] = _column(frame[column], _category, data, where)
-        else:  # a column the model does not know: passed through, only errors and whitespace cleaned
-            frame[column] = _column(frame[column], _passthrough, data, where)
+        metric = metrics.get(column)
+        numeric = column == "revenue_12m" or (metric is not None and not isinstance(
+            metric.normalization, (BooleanNorm, OrdinalNorm)))
+        if numeric:
+            frame[column] = _numbers(frame[column], metric is not None and metric.unit == "share", data, where)
+        else:
+            frame[column] = _column(frame[column], cell_parser(column, model), data, where)
     if unique_ids and "partner_id" in frame.columns:
         _check_ids(data)
 

@@ -1,0 +1,109 @@
+"""pscore macros for classic xlwings: score the workbook into a Scores sheet, PDF scorecards, QBR packs.
+
+Each entry point is an xlwings script (a VBA ``Sub`` after *Import Functions*, or
+``RunPython "import xlplugin.macros as m; m.pscore_score_workbook()"``). The Excel-touching part is
+a few lines; the work is done on cell values by functions that need no Excel, so it is tested
+like the rest of pscore. Problems are shown in a message box, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+import xlwings as xw
+
+from scoring import ModelError, score
+
+from .excel_args import ArgumentError, Grid, as_of_arg, cells, message, model_arg, table_arg
+from .excel_setup import AS_OF_CELL, LIVE
+from .model_sheet import MODEL
+from .reader import WorkbookError
+from .scored_workbook import SCORES, output_frame
+
+PARTNERS = "Partners"
+TITLE = "pscore"
+
+
+class NotAvailable(RuntimeError):
+    """A feature this version of pscore does not have yet."""
+
+
+def scores_sheet(partners: Grid, model: Grid | None, as_of: dt.date) -> list[list[Any]]:
+    """The Scores sheet's cells: a title, the model and date it was scored with, then one row per
+    partner with the same columns as ``pscore score`` writes."""
+    scoring_model = model_arg(model)
+    data = table_arg(partners, scoring_model)
+    result = score(data.frame, scoring_model, as_of=as_of)
+    frame = output_frame(result)
+    note = (f"Model {scoring_model.label} · scored as of {as_of.isoformat()} · {len(frame)} partners · "
+            "run the pscore_score_workbook macro again after editing Partners or Model")
+    width = len(frame.columns)
+    pad = [None] * (width - 1)
+    return [["Partner scores", *pad], [note, *pad], [None] * width, list(frame.columns), *cells(frame)]
+
+
+def scorecards() -> None:
+    """PDF scorecards for the selected partners: the reports are not part of this version yet."""
+    raise NotAvailable("PDF scorecards are not available yet in this version of pscore; "
+                       "pscore_score_workbook writes the Scores sheet.")
+
+
+def qbr_pack() -> None:
+    """The QBR pack: the reports are not part of this version yet."""
+    raise NotAvailable("The QBR pack is not available yet in this version of pscore; "
+                       "pscore_score_workbook writes the Scores sheet.")
+
+
+# ------------------------------------------------------------------ Excel entry points
+
+
+@xw.script
+def pscore_score_workbook() -> None:
+    """Score the Partners sheet into the Scores sheet, with the Model sheet's weights and the pscore
+    sheet's date when the workbook has them (as its live formulas do)."""
+    book = xw.Book.caller()
+    _run(book, lambda: _write_scores(book))
+
+
+@xw.script
+def pscore_scorecards() -> None:
+    """PDF scorecards for the partners in the selected rows."""
+    _run(xw.Book.caller(), scorecards)
+
+
+@xw.script
+def pscore_qbr_pack() -> None:
+    """The programme QBR pack as PDF."""
+    _run(xw.Book.caller(), qbr_pack)
+
+
+def _run(book: Any, work: Callable[[], None]) -> None:
+    """Do ``work``; a user-facing problem becomes a message box instead of a traceback."""
+    try:
+        work()
+    except NotAvailable as exc:
+        book.app.alert(str(exc), title=TITLE, mode="info")
+    except (ArgumentError, ModelError, WorkbookError) as exc:
+        book.app.alert(message(exc).removeprefix("error: "), title=TITLE, mode="critical")
+
+
+def _names(book: Any) -> list[str]:
+    return [sheet.name for sheet in book.sheets]
+
+
+def _values(sheet: Any) -> Grid:
+    """Every cell from A1 to the last used one (so rows keep their sheet numbers), errors as text."""
+    return sheet.range("A1", sheet.used_range.last_cell).options(ndim=2, err_to_str=True).value
+
+
+def _write_scores(book: Any) -> None:
+    names = _names(book)
+    partners = book.sheets[PARTNERS] if PARTNERS in names else book.sheets.active
+    model = _values(book.sheets[MODEL]) if MODEL in names else None
+    as_of = as_of_arg(book.sheets[LIVE][AS_OF_CELL.replace("$", "")].value) if LIVE in names else dt.date.today()
+    values = scores_sheet(_values(partners), model, as_of)
+    target = book.sheets[SCORES] if SCORES in names else book.sheets.add(SCORES, after=book.sheets[len(names) - 1])
+    target.clear_contents()
+    target["A1"].value = values
+
