@@ -223,6 +223,7 @@ def test_calibrated_model_gives_the_predictions_of_pscore_score(xl, demo):
             assert as_csv(scalar(got)) == want[column]
     info = dict(call_udf(xl.udfs.pscore_model_info, demo.calibrated))
     assert info["calibrated"] is True and info["label"] == demo.calibrated_rows[0]["model"]
+    assert info["calibration_n"] >= 50 and info["calibration_date"]
 
 
 def test_uncalibrated_model_says_so(xl, demo):

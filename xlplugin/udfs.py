@@ -222,7 +222,8 @@ def pscore_whatif(row: Grid, header: Grid, weights: Grid, model: Any = None, as_
     return out
 
 
-INFO_ITEMS = ("name", "version", "hash", "label", "effective_date", "calibrated", "calibration_date", "source")
+INFO_ITEMS = ("name", "version", "hash", "label", "effective_date", "calibrated", "calibration_date", "calibration_n",
+              "source")
 
 
 @excel_function(model=MODEL, item="Optional. One of: " + ", ".join(INFO_ITEMS) + ". Blank: all, as two columns.")
@@ -234,7 +235,7 @@ def pscore_model_info(model: Any = None, item: Any = None) -> Any:
         "name": scoring_model.spec.name, "version": scoring_model.version, "hash": scoring_model.hash,
         "label": scoring_model.label, "effective_date": scoring_model.spec.effective_date,
         "calibrated": calibration is not None, "calibration_date": None if calibration is None else calibration.date,
-        "source": scoring_model.source,
+        "calibration_n": None if calibration is None else calibration.n, "source": scoring_model.source,
     }
     if scalar(item, "item") is None:
         return [[key, cell(value)] for key, value in info.items()]
