@@ -52,6 +52,7 @@ class Compiled:
     segment_weights: dict[str, list[tuple[int, int, float]]]  # outcome -> (segment, metric, weight)
     segment_factors: dict[str, np.ndarray]  # outcome -> (n_segments,) adjustment factor
     combo_cache: dict = field(default_factory=dict)  # segment combination code -> tables (segments.py)
+    playbook_cache: dict = field(default_factory=dict)  # rules as ready tests (playbook.py)
 
 
 _CACHE: dict[str, Compiled] = {}

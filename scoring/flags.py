@@ -47,11 +47,6 @@ def row_flags(spec: ModelSpec, *, coverage, no_data, unknown_segment, months) ->
         }
 
 
-def any_metric_flag(status: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per partner: does any metric carry each metric-level flag (for ``flag has missing`` rules)."""
-    return {name: status[name].any(axis=0) for name in METRIC_FLAGS}
-
-
 def describe(c: Compiled, status: dict[str, np.ndarray], rows: dict[str, np.ndarray]) -> np.ndarray:
     """One line per partner, e.g. ``missing: Pipeline value, Deals won | low coverage``.
 

@@ -7,6 +7,7 @@ and keeps, per partner, the ``max_actions`` matching rules with the lowest prior
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -48,24 +49,27 @@ class Evaluated:
         })
 
 
-def evaluate(c: Compiled, columns: dict[str, np.ndarray], sub: np.ndarray, flags: dict[str, np.ndarray]) -> Evaluated:
+Test = Callable[[Any, np.ndarray, Callable[[str], np.ndarray]], np.ndarray]
+
+
+def evaluate(c: Compiled, columns, sub: np.ndarray, flag: Callable[[str], np.ndarray]) -> Evaluated:
     """Evaluate the playbook on scored partners.
 
-    ``columns`` holds the scores as shown (rounded), so a rule never disagrees with the number a
-    user sees; ``sub`` is the ``(M, n)`` sub-score matrix; ``flags`` maps every flag name to a
-    per-partner boolean array.
+    ``columns[name]`` gives the scores as shown (rounded), so a rule never disagrees with the number
+    a user sees; ``sub`` is the ``(M, n)`` sub-score matrix; ``flag(name)`` a per-partner boolean
+    array for every flag name.
     """
-    rules = sorted(c.spec.playbook.rules, key=lambda r: r.priority)  # stable: ties keep file order
+    rules, tests = _plan(c)
     n = sub.shape[1]
-    index = {m: i for i, m in enumerate(c.metric_ids)}
-
-    def values(field: str) -> np.ndarray:
-        return sub[index[field.removeprefix("metric:")]] if field.startswith("metric:") else columns[field]
-
+    limit = c.spec.playbook.max_actions
     chosen = np.zeros((len(rules), n), dtype=bool)
     taken = np.zeros(n, dtype=np.int64)
-    for j, rule in enumerate(rules):
-        hit = _rule(rule, values, flags, n) & (taken < c.spec.playbook.max_actions)
+    for j, (all_of, any_of) in enumerate(tests):
+        hit = taken < limit
+        for test in all_of:
+            hit &= test(columns, sub, flag)
+        if any_of:
+            hit &= np.logical_or.reduce([test(columns, sub, flag) for test in any_of])
         chosen[j] = hit
         taken += hit
     codes, examples = patterns(chosen)
@@ -73,28 +77,42 @@ def evaluate(c: Compiled, columns: dict[str, np.ndarray], sub: np.ndarray, flags
     return Evaluated(rules, chosen, phrased[codes])
 
 
-def _rule(rule: Rule, values, flags, n: int) -> np.ndarray:
-    result = np.ones(n, dtype=bool)
-    for cond in rule.when.all:
-        result &= _condition(cond, values, flags)
-    if rule.when.any:
-        result &= np.logical_or.reduce([_condition(cond, values, flags) for cond in rule.when.any])
-    return result
+def _plan(c: Compiled) -> tuple[list[Rule], list[tuple[list[Test], list[Test]]]]:
+    """Rules in priority order, each condition turned into a ready test once per model."""
+    found = c.playbook_cache.get("plan")
+    if found is None:
+        rules = sorted(c.spec.playbook.rules, key=lambda r: r.priority)  # stable: ties keep file order
+        index = {m: i for i, m in enumerate(c.metric_ids)}
+        tests = [([_test(x, index) for x in r.when.all], [_test(x, index) for x in r.when.any]) for r in rules]
+        found = c.playbook_cache["plan"] = (rules, tests)
+    return found
 
 
-def _condition(cond: Condition, values, flags) -> np.ndarray:
-    op, value = cond.op, cond.value
-    if cond.field == "flag":
-        return np.asarray(flags[str(value)], dtype=bool)
-    column = values(cond.field)
+def _test(cond: Condition, index: dict[str, int]) -> Test:
+    op, value, field = cond.op, cond.value, cond.field
+    if field == "flag":
+        name = str(value)
+        return lambda columns, sub, flag: flag(name)
+    if field.startswith("metric:"):
+        j = index[field.removeprefix("metric:")]
+
+        def get(columns, sub):
+            return sub[j]
+    else:
+        def get(columns, sub):
+            return columns[field]
     if op == "missing":
-        return np.isnan(column)
+        return lambda columns, sub, flag: np.isnan(get(columns, sub))
     if op == "present":
-        return ~np.isnan(column)
+        return lambda columns, sub, flag: ~np.isnan(get(columns, sub))
     if op in ("in", "not in"):
-        hit = np.logical_or.reduce([column == v for v in value])
-        return hit if op == "in" else ~hit
-    if column.dtype == object:  # stage, tier, quadrant
-        return _COMPARE[op](column, value).astype(bool)
-    hit = _COMPARE[op](column, float(value))  # NaN (no data) compares False...
-    return hit & ~np.isnan(column) if op == "!=" else hit  # ...except with !=
+        options = list(value)
+        negate = op == "not in"
+        return lambda columns, sub, flag: np.logical_or.reduce([get(columns, sub) == v for v in options]) ^ negate
+    compare = _COMPARE[op]
+    if isinstance(value, str):  # stage, tier, quadrant
+        return lambda columns, sub, flag: compare(get(columns, sub), value).astype(bool)
+    number = float(value)
+    if op == "!=":  # NaN (no data) compares False with every operator but !=
+        return lambda columns, sub, flag: compare(get(columns, sub), number) & ~np.isnan(get(columns, sub))
+    return lambda columns, sub, flag: compare(get(columns, sub), number)

@@ -108,7 +108,12 @@ class ScoreResult:
     @cached_property
     def _playbook(self) -> playbook.Evaluated:
         core = self._core
-        return playbook.evaluate(self._c, self, core.sub, {**core.row_flags, **flags.any_metric_flag(core.status)})
+        return playbook.evaluate(self._c, self, core.sub, self._flag)
+
+    def _flag(self, name: str) -> np.ndarray:
+        """Per-partner flag; metric-level flags (any metric missing, ...) only computed when a rule asks."""
+        core = self._core
+        return core.row_flags[name] if name in core.row_flags else core.status[name].any(axis=0)
 
     def _contrib(self, outcome: str) -> np.ndarray:
         if outcome == "composite":  # a fixed mix of the outcomes, so its drivers are the same mix

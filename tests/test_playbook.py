@@ -24,7 +24,7 @@ def run(model, n=1, metrics=None, flags=(), **columns):
     for metric, value in (metrics or {}).items():
         sub[c.metric_ids.index(metric)] = value
     all_flags = {name: np.array([name in flags]) for name in (*ROW_FLAGS, *METRIC_FLAGS)}
-    evaluated = evaluate(c, cols, sub, all_flags)
+    evaluated = evaluate(c, cols, sub, all_flags.__getitem__)
     return [evaluated.rules[j].id for j in np.flatnonzero(evaluated.chosen[:, 0])]
 
 
