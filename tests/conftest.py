@@ -72,3 +72,22 @@ def model_dict() -> dict:
 
 def variant(data: dict):
     return from_dict(data, "variant")
+
+
+def libreoffice(path, outdir, convert_to: str):
+    """Convert ``path`` with headless LibreOffice, as a user's spreadsheet program would open it.
+
+    Required in CI (``.ci/run`` installs it); skipped on a developer machine without it.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if not office:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice is required in CI (.ci/run installs it)")
+        pytest.skip("LibreOffice not installed")
+    profile = f"-env:UserInstallation=file://{outdir}/profile"
+    return subprocess.run([office, profile, "--headless", "--convert-to", convert_to, "--outdir", str(outdir), str(path)],
+                          capture_output=True, text=True, timeout=300)

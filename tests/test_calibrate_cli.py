@@ -16,6 +16,8 @@ from openpyxl import load_workbook
 from scoring import load_model
 from scoring.predict import COLUMNS
 
+from .conftest import libreoffice
+
 AS_OF = "2026-11-24"
 
 
@@ -138,12 +140,5 @@ def test_user_mistakes_end_in_one_line(books, tmp_path):
 
 def test_libreoffice_opens_the_report(calibrated, tmp_path):
     _, _, report = calibrated
-    office = shutil.which("soffice") or shutil.which("libreoffice")
-    if not office:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is required in CI (.ci/run installs it)")
-        pytest.skip("LibreOffice not installed")
-    profile = f"-env:UserInstallation=file://{tmp_path}/profile"
-    done = subprocess.run([office, profile, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(report)],
-                          capture_output=True, text=True, timeout=300)
+    done = libreoffice(report, tmp_path, "pdf")
     assert done.returncode == 0 and (tmp_path / "calibration.pdf").stat().st_size > 10_000, done.stderr

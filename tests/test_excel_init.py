@@ -28,6 +28,7 @@ from xlplugin.demo import generate, write_workbook
 from xlplugin.excel_args import default_model
 from xlplugin.workbook import score_workbook
 
+from .conftest import libreoffice
 from .xlwings_harness import as_excel_sends, call_udf, xlwings_udfs
 
 AS_OF = dt.date(2026, 11, 24)
@@ -194,14 +195,7 @@ def test_init_refuses_to_overwrite_its_input_and_names_what_is_wrong(ready, tmp_
 
 
 def test_libreoffice_opens_the_ready_workbook(ready, tmp_path):
-    office = shutil.which("soffice") or shutil.which("libreoffice")
-    if not office:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is required in CI (.ci/run installs it)")
-        pytest.skip("LibreOffice not installed")
-    profile = f"-env:UserInstallation=file://{tmp_path}/profile"
-    done = subprocess.run([office, profile, "--headless", "--convert-to", "csv", "--outdir", str(tmp_path),
-                           str(ready.output)], capture_output=True, text=True, timeout=300)
+    done = libreoffice(ready.output, tmp_path, "csv")
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "partners-excel.csv").read_text(encoding="utf-8", errors="replace")
     assert "pscore in Excel" in text and "Import Functions" in text  # the first sheet: Read me

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from zipfile import ZipFile
 
@@ -23,6 +21,7 @@ from xlplugin.demo import generate, write_workbook
 from xlplugin.excel_io import set_cell
 from xlplugin.reader import WorkbookError
 
+from .conftest import libreoffice
 from .test_cli import pscore
 from .test_reader import messy_book
 
@@ -192,25 +191,12 @@ def test_in_place_keeps_a_backup(demo_path, tmp_path):
     assert "Scores" in load_workbook(target).sheetnames
 
 
-def soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is required in CI (.ci/run installs it)")
-        pytest.skip("LibreOffice not installed")
-    return found
-
-
 def test_libreoffice_opens_the_scored_workbook_and_reads_the_same_scores(scored_demo, tmp_path):
     scored, out = scored_demo
-    office = soffice()
-    profile = f"-env:UserInstallation=file://{tmp_path}/profile"
-    pdf = subprocess.run([office, profile, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
-                         capture_output=True, text=True, timeout=300)
+    pdf = libreoffice(out, tmp_path, "pdf")
     assert pdf.returncode == 0 and (tmp_path / "scored.pdf").stat().st_size > 10_000, pdf.stderr
     options = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
-    done = subprocess.run([office, profile, "--headless", "--convert-to", options, "--outdir", str(tmp_path), str(out)],
-                          capture_output=True, text=True, timeout=300)
+    done = libreoffice(out, tmp_path, options)
     assert done.returncode == 0, done.stderr
     with (tmp_path / "scored-Scores.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
