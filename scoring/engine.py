@@ -132,19 +132,24 @@ def _subscores(c: Compiled, table: PartnerTable, member: segments.Membership):
 
 
 def _months(table: PartnerTable, as_of: dt.date) -> np.ndarray:
-    """Calendar months from onboarding start to ``as_of`` (1 Aug -> 1 Nov is 3.0), plus the day
-    difference as a fraction of an average month; NaN where the start is missing or unreadable."""
+    """Months from onboarding start to ``as_of`` per partner (see :func:`months_between`)."""
     if "onboarding_start" not in table:
         return np.full(table.n, np.nan)
-    starts = table.dates("onboarding_start", dates)
-    end = np.datetime64(as_of, "D")
-    start_month = starts.astype("datetime64[M]")
-    whole = (end.astype("datetime64[M]") - start_month).astype(float)
+    return months_between(table.dates("onboarding_start", dates), np.datetime64(as_of, "D"))
+
+
+def months_between(starts: np.ndarray, ends: "np.ndarray | np.datetime64") -> np.ndarray:
+    """Calendar months from ``starts`` to ``ends`` (1 Aug -> 1 Nov is 3.0), plus the day difference
+    as a fraction of an average month; NaN where a date is missing. Maturity stages, trajectories
+    and milestone positions all use this one definition of "months into onboarding"."""
+    starts = np.asarray(starts, dtype="datetime64[D]")
+    ends = np.asarray(ends, dtype="datetime64[D]")
+    start_month, end_month = starts.astype("datetime64[M]"), ends.astype("datetime64[M]")
+    whole = (end_month - start_month).astype(float)
     start_day = (starts - start_month.astype("datetime64[D]")).astype(float)
-    end_day = float((end - end.astype("datetime64[M]").astype("datetime64[D]")).astype(int))
+    end_day = (ends - end_month.astype("datetime64[D]")).astype(float)
     months = whole + (end_day - start_day) / DAYS_PER_MONTH
-    months[np.isnat(starts)] = np.nan
-    return months
+    return np.where(np.isnat(starts) | np.isnat(ends), np.nan, months)
 
 
 @dataclass

@@ -44,7 +44,8 @@ class Evaluated:
         return pd.DataFrame({
             "row": np.asarray(index)[r], "partner_id": ids[r], "rank": rank,
             "rule": [x.id for x in picked], "action": [x.action for x in picked],
-            "detail": [x.detail for x in picked], "owner_role": [x.owner_role for x in picked],
+            "detail": [x.detail for x in picked], "partner_detail": [x.partner_detail for x in picked],
+            "internal_only": [x.internal_only for x in picked], "owner_role": [x.owner_role for x in picked],
             "levers": [", ".join(x.levers) for x in picked], "priority": [x.priority for x in picked],
         })
 

@@ -201,6 +201,10 @@ class Rule(Strict):
     when: When
     action: str = Field(min_length=1)
     detail: str = ""
+    #: The next step as said to the partner in a scorecard sent to them; ``detail`` is internal.
+    partner_detail: str = ""
+    #: Never shown to the partner (e.g. "reassess the partnership"); internal reports still list it.
+    internal_only: bool = False
     owner_role: str = Field(min_length=1)
     levers: list[Lever] = Field(min_length=1)
     priority: int = Field(ge=0)
