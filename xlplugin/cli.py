@@ -271,3 +271,63 @@ def calibrate_command(workbook_path: Path, output: Path, model_ref: str, horizon
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.group("report")
+def report_group() -> None:
+    """PDF reports from a partner workbook."""
+
+
+@report_group.command("scorecards")
+@click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the PDFs (created if missing): one file per partner, named from its ID and name.")
+@click.option("--partners", "partner_ids", metavar="ID,...", help="Only these partner IDs (comma-separated).")
+@click.option("--tier", "tiers", multiple=True, metavar="TIER", help="Only partners in this tier (repeatable).")
+@click.option("--audience", type=click.Choice(["partner", "internal"]), default="partner", show_default=True,
+              help="partner: safe to send (no internal forecast, owner or notes); internal: everything.")
+@click.option("--paper", type=click.Choice(["A4", "Letter"], case_sensitive=False), default="A4", show_default=True)
+@click.option("--accessible", is_flag=True, help="Tagged PDF (PDF/UA-1) for screen readers; slower.")
+@click.option("--logo", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Image shown at the top right of every scorecard (PNG, JPEG or SVG).")
+@click.option("--author", default="pscore", show_default=True, help="Author recorded in the PDFs' document properties.")
+@click.option("--model", "model_ref", default="default", show_default=True,
+              help="Model to score with: a built-in name or the path of a model YAML file.")
+@click.option("--model-sheet", "use_model_sheet", is_flag=True,
+              help="Take weights and thresholds from the workbook's Model sheet on top of --model.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Scoring date. [default: today]")
+@click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes to render with. [default: all cores]")
+@user_errors
+def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | None, tiers: tuple[str, ...],
+                      audience: str, paper: str, accessible: bool, logo: Path | None, author: str, model_ref: str,
+                      use_model_sheet: bool, as_of: str | None, sheet: str, workers: int | None) -> None:
+    """One PDF scorecard per partner in WORKBOOK.xlsx: scores and trend, trajectory, drivers,
+    segment benchmark, next steps and data notes.
+
+    A partner whose scorecard fails is reported and skipped; the others are still written
+    (exit status 1 when any failed).
+    """
+    from reports.render import RenderOptions
+
+    from . import scorecards
+
+    options = RenderOptions(audience=audience, paper="Letter" if paper.lower() == "letter" else "A4",
+                            accessible=accessible, author=author, logo=logo)
+    start = time.perf_counter()
+    with _step(f"Reading and scoring {workbook_path}"):
+        scored = workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet,
+                                         use_model_sheet)
+        positions = scorecards.select(scored, (partner_ids or "").split(",") if partner_ids else (), tiers)
+        cards = scorecards.build_cards(scored, positions, audience)
+    with click.progressbar(length=len(cards), label=f"Rendering {len(cards)} scorecards", file=sys.stderr) as bar:
+        summary = scorecards.write_scorecards(cards, out_dir, options, scored.model.spec, progress=bar.update,
+                                              workers=workers)
+    elapsed = time.perf_counter() - start
+    click.echo(f"Wrote {len(summary.written)} {audience} scorecards ({options.paper}) to {out_dir} in {elapsed:.1f} s "
+               f"with {scored.model.label}, as of {scored.result.as_of.isoformat()}.")
+    if summary.failures:
+        click.echo(f"{len(summary.failures)} failed:", err=True)
+        for partner, reason in summary.failures:
+            click.echo(f"  {partner}: {reason}", err=True)
+        sys.exit(1)

@@ -1,0 +1,282 @@
+"""What one partner's PDF scorecard says, as plain data: the template only lays it out.
+
+Everything here is read from :mod:`scoring` results (scores, tiers, drivers, actions, flags,
+segment benchmarks, history); nothing is re-computed. The audience is applied here, not in the
+template: a ``partner`` scorecard's data never contains the internal forecast, owner, notes or
+internal-only actions, so no template slip can print them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from scoring import ScoreResult
+from scoring.benchmarks import segment_benchmarks
+from scoring.engine import months_between, to_date
+from scoring.history import trend
+
+from . import charts
+
+Audience = Literal["partner", "internal"]
+AUDIENCES: tuple[Audience, ...] = ("partner", "internal")
+STALE_HISTORY_DAYS = 62  # a monthly snapshot older than two months makes the trend out of date
+OUTCOME_ROWS = (("revenue", "revenue_score"), ("engagement", "engagement_score"), ("composite", "composite_score"))
+
+
+@dataclass(frozen=True)
+class Extras:
+    """Optional workbook sheets a scorecard draws on, in canonical columns (see xlplugin.reader)."""
+
+    history_scores: pd.DataFrame | None = None  # scoring.history.score_history output
+    milestones: pd.DataFrame | None = None  # partner_id, milestone, date
+    interventions: pd.DataFrame | None = None  # partner_id, action, date, status, notes (internal)
+    reading_notes: dict[str, list[str]] = field(default_factory=dict)  # partner_id -> reader issues (internal)
+
+
+def build(result: ScoreResult, positions: Sequence[int], audience: Audience, extras: Extras = Extras(),
+          partners: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+    """One scorecard context per partner at ``positions`` (row positions in ``result``).
+
+    ``partners`` is the scored input frame (same rows as ``result``); it supplies onboarding start,
+    region and the owner (internal audience only).
+    """
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience '{audience}' (choose {' or '.join(AUDIENCES)})")
+    batch = _Batch(result, extras, partners, audience)
+    return [batch.card(int(p)) for p in positions]
+
+
+class _Batch:
+    """Per-batch lookups (drivers, actions, flags, benchmarks) grouped once, read per partner."""
+
+    def __init__(self, result: ScoreResult, extras: Extras, partners: pd.DataFrame | None, audience: Audience):
+        self.result, self.extras, self.audience = result, extras, audience
+        self.internal = audience == "internal"
+        self.spec = result.model.spec
+        self.frame = result.frame.reset_index(drop=True)
+        self.partners = (partners.reset_index(drop=True) if partners is not None
+                         else pd.DataFrame(index=range(len(self.frame))))
+        self.labels = {m.id: m for m in self.spec.metrics}
+        self.layer_labels = [(layer.id, layer.label) for layer in self.spec.layers]
+        self.bench = segment_benchmarks(result).reset_index(drop=True)
+        history = extras.history_scores if extras.history_scores is not None else pd.DataFrame(
+            columns=["partner_id", "period", "months_since_start", "revenue_score", "engagement_score",
+                     "composite_score"])
+        self.history = {pid: rows for pid, rows in history.groupby("partner_id", sort=False)}
+        self.trend = trend(history, self.frame["partner_id"], self.frame, result.as_of)
+        positions = pd.Index(result.frame.index)
+        self.drivers = _grouped(result.top_drivers(), positions)
+        self.actions = _grouped(result.actions, positions)
+        self.flags = _grouped(result.flags, positions)
+        self.milestones = _by_partner(extras.milestones)
+        self.interventions = _by_partner(extras.interventions) if self.internal else {}
+        self.stages = [(s.max_months, nxt.label) for s, nxt in zip(self.spec.stages, self.spec.stages[1:])]
+        self.thresholds = [(t.min_score, t.id) for t in self.spec.tiers if t.min_score > 0]
+        self.tiers = {t.id: t for t in self.spec.tiers}
+        self.calibrated = self.internal and self.spec.calibration is not None
+
+    def card(self, i: int) -> dict[str, Any]:
+        row = self.frame.iloc[i]
+        pid = str(row["partner_id"])
+        shown = self._shown_metrics(i)
+        card = {
+            "audience": self.audience,
+            "partner": self._partner(i, row),
+            "scores": self._scores(i, row),
+            "tier": self._tier(row["tier"]),
+            "quadrant": row["quadrant"] or "",
+            "stage": self._stage(row["stage"]),
+            "months": _number(row["months_since_start"]),
+            "provisional": bool(row["provisional"]),
+            "coverage": _number(row["coverage"]),
+            "layers": [{"label": label, "revenue": _number(row[f"revenue_{lid}"]),
+                        "engagement": _number(row[f"engagement_{lid}"])} for lid, label in self.layer_labels],
+            "drivers": self._drivers(i),
+            "benchmark": self._benchmark(i, row),
+            "actions": self._actions(i),
+            "data_notes": self._data_notes(i, pid),
+            "definitions": [{"label": m.label, "definition": m.definition, "unit": m.unit}
+                            for m in self.spec.metrics if m.id in shown],
+            "prediction": self._prediction(row) if self.calibrated else None,
+            "interventions": self.interventions.get(pid, []),
+            "model": {"label": f"{self.spec.name} {self.spec.version}", "hash": self.result.model.hash,
+                      "as_of": self.result.as_of},
+        }
+        self._charts(card)
+        return card
+
+    # -------------------------------------------------------------- sections
+
+    def _partner(self, i: int, row: pd.Series) -> dict[str, Any]:
+        info = self.partners.iloc[i] if len(self.partners.columns) else pd.Series(dtype=object)
+        start = info.get("onboarding_start")
+        return {
+            "id": str(row["partner_id"]),
+            "name": _text(row["partner_name"]) or str(row["partner_id"]),
+            "segment": _text(row["segment"]),
+            "region": _text(info.get("region")),
+            "country": _text(info.get("country")),
+            "onboarding_start": _date(start),
+            "owner": _text(info.get("owner")) if self.internal else "",
+        }
+
+    def _scores(self, i: int, row: pd.Series) -> list[dict[str, Any]]:
+        outcomes = {o.id: o.label for o in self.spec.outcomes}
+        since = self.trend.at[i, "trend_period"]
+        return [{"key": key, "label": outcomes.get(key, "Composite score"), "value": _number(row[column]),
+                 "change": _number(self.trend.at[i, f"{column}_change"]), "since": since}
+                for key, column in OUTCOME_ROWS]
+
+    def _tier(self, tier_id: str) -> dict[str, str]:
+        tier = self.tiers.get(tier_id)
+        if tier is None:
+            return {"id": tier_id, "label": "Not scored", "description": "Too little usable data to score."}
+        return {"id": tier.id, "label": tier.label, "description": tier.description}
+
+    def _stage(self, stage_id: str) -> str:
+        return next((s.label for s in self.spec.stages if s.id == stage_id), str(stage_id))
+
+    def _drivers(self, i: int) -> dict[str, list[tuple[str, float]]]:
+        rows = self.drivers.get(i)
+        if rows is None:
+            return {"up": [], "down": []}
+        return {d: [(r.label, float(r.points)) for r in rows[rows["direction"] == d].itertuples()]
+                for d in ("up", "down")}
+
+    def _benchmark(self, i: int, row: pd.Series) -> dict[str, Any]:
+        b = self.bench.iloc[i]
+        size = int(b["segment_size"])
+        rows = [{"key": key, "label": label, "value": _number(row[column]),
+                 "percentile": _number(b[f"{key}_segment_percentile"]), "p25": _number(b[f"{key}_segment_p25"]),
+                 "median": _number(b[f"{key}_segment_median"]), "p75": _number(b[f"{key}_segment_p75"])}
+                for (key, column), label in zip(OUTCOME_ROWS[:2], ("Revenue", "Engagement"))]
+        available = all(r["median"] is not None for r in rows)
+        return {"segment": _text(row["segment"]), "size": size, "available": available, "rows": rows}
+
+    def _actions(self, i: int) -> list[dict[str, str]]:
+        rows = self.actions.get(i)
+        if rows is None:
+            return []
+        if self.internal:
+            return [{"action": r.action, "detail": r.detail, "owner_role": r.owner_role} for r in rows.itertuples()]
+        return [{"action": r.action, "detail": r.partner_detail, "owner_role": ""}
+                for r in rows.itertuples() if not r.internal_only]
+
+    def _data_notes(self, i: int, pid: str) -> list[str]:
+        notes: list[str] = []
+        rows = self.flags.get(i)
+        if rows is not None:
+            for (flag, problem, action), group in rows.groupby(["flag", "problem", "action"], sort=False,
+                                                               dropna=False):
+                if flag == "provisional":
+                    continue  # shown next to the scores
+                names = [self.labels[c].label for c in group["column"] if c in self.labels]
+                subject = f"{', '.join(names)}: " if names else ""
+                notes.append(f"{subject}{problem} ({action}).")
+        history = self.history.get(pid)
+        if history is not None and len(history):
+            last = max(history["period"])
+            if (self.result.as_of - last).days > STALE_HISTORY_DAYS:
+                notes.append(f"Latest monthly snapshot is from {last:%d %b %Y}; the trend may be out of date.")
+        if self.internal:
+            notes += self.extras.reading_notes.get(pid, [])
+        return notes
+
+    def _shown_metrics(self, i: int) -> set[str]:
+        """Metrics the scorecard shows as drivers: their definitions are printed (data notes only name
+        the missing ones)."""
+        frame = self.drivers.get(i)
+        return set() if frame is None else {str(v) for v in frame["metric"] if v in self.labels}
+
+    def _prediction(self, row: pd.Series) -> dict[str, Any]:
+        return {"probability": _number(row["engagement_probability"]), "expected": _number(row["expected_revenue"]),
+                "low": _number(row["expected_revenue_low"]), "high": _number(row["expected_revenue_high"]),
+                "horizon": self.spec.horizon_months}
+
+    def _charts(self, card: dict[str, Any]) -> None:
+        """Add the SVG charts (trusted markup from :mod:`reports.charts`) to ``card``."""
+        pid = card["partner"]["id"]
+        points = []
+        history = self.history.get(pid)
+        if history is not None:
+            points = [(m, _number(r), _number(e)) for m, r, e in
+                      zip(history["months_since_start"], history["revenue_score"], history["engagement_score"])
+                      if not _missing(m)]
+        revenue, engagement = card["scores"][0]["value"], card["scores"][1]["value"]
+        if card["months"] is not None and (revenue is not None or engagement is not None):
+            points.append((card["months"], revenue, engagement))
+        points.sort(key=lambda p: p[0])
+        marks = self._milestones(pid, card["partner"]["onboarding_start"])
+        card["trajectory"] = Markup(charts.trajectory(points, marks, self.stages, self.thresholds, width=560, height=165))
+        for layer in card["layers"]:
+            layer["chart"] = Markup(charts.layer_bar(layer["revenue"], layer["engagement"], title=layer["label"]))
+        rows = [*card["drivers"]["up"], *card["drivers"]["down"]]
+        card["driver_rows"] = [{"label": label, "points": points, "chart": Markup(svg)}
+                               for (label, points), svg in zip(rows, charts.driver_bars(rows))]
+        for row in card["benchmark"]["rows"]:
+            row["chart"] = Markup(charts.benchmark(row["value"], row["median"], row["p25"], row["p75"], row["label"]))
+
+    def _milestones(self, pid: str, start: dt.date | None) -> list[tuple[float, str]]:
+        rows = self.milestones.get(pid, [])
+        if start is None or not rows:
+            return []
+        dates = [r["date"] for r in rows if r.get("date") is not None and r["date"] <= self.result.as_of]
+        names = [str(r["milestone"]) for r in rows if r.get("date") is not None and r["date"] <= self.result.as_of]
+        months = months_between(np.array([start] * len(dates), dtype="datetime64[D]"),
+                                np.array(dates, dtype="datetime64[D]")) if dates else []
+        return [(float(m), n) for m, n in zip(months, names) if not math.isnan(m)]
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _grouped(frame: pd.DataFrame, positions: pd.Index) -> dict[int, pd.DataFrame]:
+    """Long-format result table split by the partner's row position."""
+    if frame.empty:
+        return {}
+    where = positions.get_indexer(frame["row"])
+    return {int(k): g for k, g in frame.groupby(where, sort=False)}
+
+
+def _by_partner(frame: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
+    if frame is None or frame.empty or "partner_id" not in frame:
+        return {}
+    records = frame.assign(date=[_date(d) for d in frame.get("date", [None] * len(frame))]) if "date" in frame else frame
+    out: dict[str, list[dict[str, Any]]] = {}
+    for record in records.to_dict("records"):
+        pid = record.get("partner_id")
+        if pid is not None and not _missing(pid):
+            out.setdefault(str(pid), []).append({k: (None if _missing(v) else v) for k, v in record.items()})
+    for rows in out.values():
+        rows.sort(key=lambda r: (r.get("date") is None, r.get("date") or dt.date.min))
+    return out
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
+
+
+def _number(value: Any) -> float | None:
+    if _missing(value):
+        return None
+    return float(value)
+
+
+def _text(value: Any) -> str:
+    return "" if _missing(value) else str(value).strip()
+
+
+def _date(value: Any) -> dt.date | None:
+    if _missing(value) or value == "":
+        return None
+    try:
+        return to_date(value)
+    except (ValueError, TypeError):
+        return None

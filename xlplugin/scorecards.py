@@ -1,0 +1,124 @@
+"""PDF scorecards from a partner workbook: select partners, gather their sheets, write one PDF each.
+
+The ``pscore report scorecards`` command and the Excel macro both call :func:`write_scorecards`;
+the scorecard itself (content, layout, rendering) lives in :mod:`reports`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from scoring.history import score_history
+
+from .excel_io import atomic_write
+from .reader import WorkbookError, read_table
+from .workbook import ScoredInput
+
+MILESTONES_SHEET, INTERVENTIONS_SHEET = "Milestones", "Interventions"
+
+
+@dataclass
+class Summary:
+    """What a batch wrote and what it could not."""
+
+    written: list[Path] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (partner, reason)
+
+
+def select(scored: ScoredInput, partner_ids: Sequence[str] = (), tiers: Sequence[str] = ()) -> list[int]:
+    """Row positions of the partners asked for (all by default), in sheet order.
+
+    An unknown partner ID or tier is an error naming it, rather than a silently shorter batch.
+    """
+    result = scored.result
+    ids = np.asarray(result["partner_id"], dtype=object).astype(str)
+    keep = np.ones(len(ids), dtype=bool)
+    if partner_ids:
+        wanted = [p.strip() for p in partner_ids if p.strip()]
+        unknown = sorted(set(wanted) - set(ids))
+        if unknown:
+            raise WorkbookError(f"{scored.source}: no partner with ID {', '.join(unknown)} on the partner sheet")
+        keep &= np.isin(ids, wanted)
+    if tiers:
+        known = [t.id for t in result.model.spec.tiers] + ["Unscored"]
+        lookup = {t.lower(): t for t in known}
+        bad = [t for t in tiers if t.lower() not in lookup]
+        if bad:
+            raise WorkbookError(f"unknown tier {', '.join(bad)} (the model's tiers: {', '.join(known)})")
+        keep &= np.isin(np.asarray(result["tier"], dtype=object), [lookup[t.lower()] for t in tiers])
+    positions = np.flatnonzero(keep).tolist()
+    if not positions:
+        raise WorkbookError(f"{scored.source}: no partner matches the selection")
+    return positions
+
+
+def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str) -> list[dict]:
+    """Scorecard contexts for the partners at ``positions``, with history, milestones and notes."""
+    from reports import scorecard
+
+    result = scored.result
+    ids = set(np.asarray(result["partner_id"], dtype=object)[list(positions)].astype(str))
+    history = None
+    if scored.history is not None and "period" in scored.history.frame:
+        frame = scored.history.frame
+        history = score_history(frame[frame["partner_id"].astype(str).isin(ids)], scored.partners.frame, result.model)
+    milestones = _optional(scored, MILESTONES_SHEET, ("partner_id", "milestone", "date"))
+    interventions = _optional(scored, INTERVENTIONS_SHEET, ("partner_id", "action"))
+    extras = scorecard.Extras(history_scores=history, milestones=milestones, interventions=interventions,
+                              reading_notes=_reading_notes(scored))
+    return scorecard.build(result, positions, audience, extras, partners=scored.partners.frame)
+
+
+def write_scorecards(cards: Sequence[dict], out_dir: Path, options, model_spec, *,
+                     progress: Callable[[int], None] = lambda n: None, workers: int | None = None) -> Summary:
+    """Render ``cards`` and write one PDF per partner into ``out_dir`` (created if needed).
+
+    Files are written atomically under names made from partner ID and name; one partner that
+    fails is listed in the summary while the rest are written.
+    """
+    from reports.batch import render_all
+    from reports.filenames import scorecard_names
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WorkbookError(f"{out_dir}: exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = scorecard_names([(c["partner"]["id"], c["partner"]["name"]) for c in cards])
+    summary = Summary()
+    for done in render_all(cards, options, model_spec, workers=workers):
+        card = cards[done.index]
+        if done.pdf is None:
+            summary.failures.append((f"{card['partner']['id']} ({card['partner']['name']})", done.error or "failed"))
+        else:
+            path = out_dir / names[done.index]
+            atomic_write(path, lambda tmp, pdf=done.pdf: tmp.write_bytes(pdf))
+            summary.written.append(path)
+        progress(1)
+    summary.written.sort()
+    return summary
+
+
+def _optional(scored: ScoredInput, sheet: str, required: tuple[str, ...]) -> pd.DataFrame | None:
+    try:
+        data = read_table(scored.workbook, sheet, scored.model, source=scored.source, required=required, optional=True)
+    except WorkbookError:
+        return None  # a sheet without the columns a scorecard needs is left out, not fatal
+    return None if data is None else data.frame
+
+
+def _reading_notes(scored: ScoredInput) -> dict[str, list[str]]:
+    """Reader issues per partner ID (internal scorecards show them as data notes)."""
+    frame = scored.partners.frame
+    by_row = dict(zip(frame.index, frame["partner_id"].astype(str))) if "partner_id" in frame else {}
+    notes: dict[str, list[str]] = {}
+    for issue in scored.partners.issues:
+        pid = by_row.get(issue.row)
+        if pid is not None:
+            where = f"{issue.sheet} row {issue.row}" + (f", {issue.column}" if issue.column else "")
+            notes.setdefault(pid, []).append(f"{where}: {issue.problem} ({issue.action}).")
+    return notes
