@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SOURCES := pyproject.toml $(shell find scoring xlplugin reports templates -type f \( -name '*.py' -o -name '*.yaml' -o -name '*.html' -o -name '*.css' \) 2>/dev/null)
+SOURCES := pyproject.toml $(shell find scoring xlplugin reports templates -type f \( -name '*.py' -o -name '*.yaml' -o -name '*.html' -o -name '*.css' -o -name '*.j2' -o -name '*.ttf' \) 2>/dev/null)
 
 .PHONY: install demo test bench clean
 
@@ -23,6 +23,7 @@ $(STAMP): $(SOURCES)
 demo: install
 	$(BIN)/pscore demo demo/partners.xlsx
 	$(BIN)/pscore score demo/partners.xlsx -o demo/scored.xlsx
+	$(BIN)/pscore report scorecards demo/partners.xlsx -o demo/scorecards
 
 test: install
 	$(BIN)/python -m pytest
@@ -32,6 +33,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_workbook.py
 	$(BIN)/python benchmarks/bench_calibrate.py
 	$(BIN)/python benchmarks/bench_udf.py
+	$(BIN)/python benchmarks/bench_reports.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv
+	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv demo/scorecards

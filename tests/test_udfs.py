@@ -436,8 +436,9 @@ class FakeSheet:
 
 
 class FakeBook:
-    def __init__(self, *sheets: FakeSheet):
+    def __init__(self, *sheets: FakeSheet, fullname: str = "", selection=None):
         self._sheets = list(sheets)
+        self.fullname, self.selection = fullname, selection
         self.alerts: list[tuple[str, str]] = []
         self.app = SimpleNamespace(alert=lambda prompt, title, mode: self.alerts.append((prompt, mode)))
         self.sheets = self
@@ -482,7 +483,26 @@ def test_macros_show_problems_in_a_message_box(xl, demo, monkeypatch):
     xl.macros.pscore_score_workbook()
     xl.macros.pscore_scorecards()
     xl.macros.pscore_qbr_pack()
-    (score_problem, critical), (cards, info), (qbr, _) = book.alerts
+    (score_problem, critical), (cards, cards_mode), (qbr, info) = book.alerts
     assert score_problem.startswith("table: no partner_id column") and critical == "critical"
-    assert "PDF scorecards are not available yet" in cards and info == "info"
-    assert "QBR pack is not available yet" in qbr
+    assert cards.startswith("save the workbook first") and cards_mode == "critical"
+    assert "QBR pack is not available yet" in qbr and info == "info"
+
+
+def test_scorecards_macro_writes_one_pdf_per_selected_partner(xl, demo, monkeypatch, tmp_path):
+    import xlwings
+    from pypdf import PdfReader
+
+    partners = FakeSheet("Partners", xlwings_read(demo.grid))
+    selection = SimpleNamespace(row=3, rows=SimpleNamespace(count=2), sheet=partners)  # sheet rows 3-4
+    book = FakeBook(partners, FakeSheet("Model", xlwings_read(demo.model_grid)),
+                    fullname=str(tmp_path / "partners.xlsx"), selection=selection)
+    monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
+    xl.macros.pscore_scorecards()
+    [(text, mode)] = book.alerts
+    assert mode == "info" and text.startswith("Wrote 2 partner scorecards to")
+    folder = next(tmp_path.glob("partners scorecards *"))
+    files = sorted(folder.glob("*.pdf"))
+    wanted = [str(demo.grid[2][0]), str(demo.grid[3][0])]  # partner IDs on sheet rows 3 and 4
+    assert [f.name.split("_")[0] for f in files] == sorted(wanted)
+    assert all(pid in PdfReader(f).pages[0].extract_text() for pid, f in zip(sorted(wanted), files))

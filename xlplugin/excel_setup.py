@@ -197,7 +197,8 @@ def readme_lines(partners: str, table: str, model_ref: str, row_example: str) ->
         ("", ""),
         ("Macros (after Import Functions; Alt+F8)", "heading"),
         ("pscore_score_workbook: scores the Partners sheet with the Model sheet's weights into a Scores sheet.", ""),
-        ("pscore_scorecards, pscore_qbr_pack: PDF reports, not available yet in this version.", ""),
+        ("pscore_scorecards: one PDF scorecard per partner in the selected Partners rows (all when none is selected), into a folder next to this workbook.", ""),
+        ("pscore_qbr_pack: the QBR pack, not available yet in this version.", ""),
         ("", ""),
         ("macOS and Excel on the web", "heading"),
         ("The functions also run in xlwings Lite (Windows, macOS, Excel on the web): see docs/excel.md. "

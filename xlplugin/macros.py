@@ -9,7 +9,8 @@ like the rest of pscore. Problems are shown in a message box, never as a traceba
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import xlwings as xw
 
@@ -18,8 +19,9 @@ from scoring import ModelError, score
 from .excel_args import ArgumentError, Grid, as_of_arg, cells, message, model_arg, table_arg
 from .excel_setup import AS_OF_CELL, LIVE
 from .model_sheet import MODEL
-from .reader import WorkbookError
+from .reader import WorkbookError, read_grid
 from .scored_workbook import SCORES, output_frame
+from .workbook import HISTORY_SHEET as HISTORY, ScoredInput
 
 PARTNERS = "Partners"
 TITLE = "pscore"
@@ -43,10 +45,32 @@ def scores_sheet(partners: Grid, model: Grid | None, as_of: dt.date) -> list[lis
     return [["Partner scores", *pad], [note, *pad], [None] * width, list(frame.columns), *cells(frame)]
 
 
-def scorecards() -> None:
-    """PDF scorecards for the selected partners: the reports are not part of this version yet."""
-    raise NotAvailable("PDF scorecards are not available yet in this version of pscore; "
-                       "pscore_score_workbook writes the Scores sheet.")
+def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book_path: Path,
+               selected_rows: Sequence[int] = (), audience: str = "partner") -> str:
+    """PDF scorecards for the partners in ``selected_rows`` (sheet row numbers on Partners; all
+    partners when none is selected), written to a folder next to the workbook. Returns the
+    message shown to the user: what was written where, and which partners failed."""
+    from reports.render import RenderOptions
+
+    from .scorecards import INTERVENTIONS_SHEET, MILESTONES_SHEET, build_cards, write_scorecards
+
+    scoring_model = model_arg(model)
+    partners = read_grid(sheets[PARTNERS], scoring_model, PARTNERS, source=book_path.name, unique_ids=True)
+    history = (read_grid(sheets[HISTORY], scoring_model, HISTORY, source=book_path.name)
+               if HISTORY in sheets else None)
+    result = score(partners.frame, scoring_model, as_of=as_of)
+    scored = ScoredInput(None, book_path, scoring_model, partners, history, result)
+    rows = list(partners.frame.index)
+    chosen = [k for k, row in enumerate(rows) if row in set(selected_rows)] or list(range(len(rows)))
+    extra = {name: (read_grid(sheets[name], scoring_model, name, source=book_path.name).frame
+                    if name in sheets else None) for name in (MILESTONES_SHEET, INTERVENTIONS_SHEET)}
+    cards = build_cards(scored, chosen, audience, extra)
+    out_dir = book_path.parent / f"{book_path.stem} scorecards {as_of.isoformat()}"
+    summary = write_scorecards(cards, out_dir, RenderOptions(audience=audience), scoring_model.spec)
+    text = f"Wrote {len(summary.written)} {audience} scorecards to {out_dir}."
+    if summary.failures:
+        text += f" {len(summary.failures)} failed: " + "; ".join(f"{p}: {why}" for p, why in summary.failures)
+    return text
 
 
 def qbr_pack() -> None:
@@ -68,8 +92,10 @@ def pscore_score_workbook() -> None:
 
 @xw.script
 def pscore_scorecards() -> None:
-    """PDF scorecards for the partners in the selected rows."""
-    _run(xw.Book.caller(), scorecards)
+    """PDF scorecards for the partners in the selected rows of the Partners sheet (all partners when
+    the selection is elsewhere), into a folder next to the workbook."""
+    book = xw.Book.caller()
+    _run(book, lambda: _write_scorecards(book))
 
 
 @xw.script
@@ -95,6 +121,23 @@ def _names(book: Any) -> list[str]:
 def _values(sheet: Any) -> Grid:
     """Every cell from A1 to the last used one (so rows keep their sheet numbers), errors as text."""
     return sheet.range("A1", sheet.used_range.last_cell).options(ndim=2, err_to_str=True).value
+
+
+def _write_scorecards(book: Any) -> None:
+    names = _names(book)
+    if not book.fullname or not Path(book.fullname).parent.is_dir():
+        raise WorkbookError("save the workbook first: scorecards are written to a folder next to it")
+    sheets = {name: _values(book.sheets[name]) for name in (PARTNERS, HISTORY, "Milestones", "Interventions")
+              if name in names}
+    if PARTNERS not in sheets:
+        sheets[PARTNERS] = _values(book.sheets.active)
+    selection = book.selection
+    rows = (range(selection.row, selection.row + selection.rows.count)
+            if selection is not None and selection.sheet.name == PARTNERS else ())
+    model = _values(book.sheets[MODEL]) if MODEL in names else None
+    as_of = as_of_arg(book.sheets[LIVE][AS_OF_CELL.replace("$", "")].value) if LIVE in names else dt.date.today()
+    done = scorecards(sheets, model, as_of, Path(book.fullname), list(rows))
+    book.app.alert(done, title=TITLE, mode="info")
 
 
 def _write_scores(book: Any) -> None:

@@ -57,8 +57,13 @@ def select(scored: ScoredInput, partner_ids: Sequence[str] = (), tiers: Sequence
     return positions
 
 
-def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str) -> list[dict]:
-    """Scorecard contexts for the partners at ``positions``, with history, milestones and notes."""
+def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str,
+                sheets: dict[str, pd.DataFrame | None] | None = None) -> list[dict]:
+    """Scorecard contexts for the partners at ``positions``, with history, milestones and notes.
+
+    ``sheets`` gives the Milestones and Interventions tables already read (the Excel macro reads
+    them from live cells); by default they are read from the scored workbook.
+    """
     from reports import scorecard
 
     result = scored.result
@@ -67,8 +72,10 @@ def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str) ->
     if scored.history is not None and "period" in scored.history.frame:
         frame = scored.history.frame
         history = score_history(frame[frame["partner_id"].astype(str).isin(ids)], scored.partners.frame, result.model)
-    milestones = _optional(scored, MILESTONES_SHEET, ("partner_id", "milestone", "date"))
-    interventions = _optional(scored, INTERVENTIONS_SHEET, ("partner_id", "action"))
+    if sheets is None:
+        sheets = {MILESTONES_SHEET: _optional(scored, MILESTONES_SHEET, ("partner_id", "milestone", "date")),
+                  INTERVENTIONS_SHEET: _optional(scored, INTERVENTIONS_SHEET, ("partner_id", "action"))}
+    milestones, interventions = sheets.get(MILESTONES_SHEET), sheets.get(INTERVENTIONS_SHEET)
     extras = scorecard.Extras(history_scores=history, milestones=milestones, interventions=interventions,
                               reading_notes=_reading_notes(scored))
     return scorecard.build(result, positions, audience, extras, partners=scored.partners.frame)
