@@ -1,14 +1,18 @@
 """Scorecard charts: well-formed SVG, escaped and shortened data text, series and signs that read
-without colour, clamping into the plot, and text that WeasyPrint actually draws."""
+without colour, clamping into the plot, text-free bar rows on a shared scale, and charts that
+WeasyPrint draws in the scorecard's font when embedded as the scorecard embeds them."""
 
 from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from reports import charts
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 NASTY = "<b>x</b> & {{ 7*7 }}"
 LONG = "Partner enablement and certification programme milestone with a very long name!!"  # 80 characters
@@ -67,21 +71,40 @@ def text_box(element: ET.Element) -> tuple[float, float]:
     return start, start + w
 
 
-def every_chart(label: str = "Label", title: str = "Chart") -> list[str]:
-    return [
-        charts.trajectory(POINTS, [(1.5, label), (1.7, label)], [(3, label)], [(75, label)], title=title),
-        charts.layer_bars([(label, 72.4, None), ("Other", None, 12.0)], title=title),
-        charts.drivers([(label, 4.2), ("Other", -3.1)], title=title),
-        charts.benchmark(72.4, 58.0, 45.0, 70.0, label),
-    ]
+def bars(root: ET.Element) -> list[ET.Element]:
+    """The rectangles a bar chart draws, leaving out the tile inside a hatch pattern."""
+    tiles = {id(e) for pattern in root.iter("pattern") for e in pattern.iter()}
+    return [r for r in root.iter("rect") if id(r) not in tiles]
+
+
+def span(rect: ET.Element) -> tuple[float, float]:
+    return num(rect, "x"), num(rect, "x") + num(rect, "width")
+
+
+CHARTS = ["trajectory", "layer_bar", "driver_gain", "driver_loss", "benchmark"]
+TEXT_FREE = CHARTS[1:]
+
+
+def every_chart(label: str = "Label", title: str = "Chart") -> dict[str, str]:
+    gain, loss = charts.driver_bars([(label, 4.2), (label, -3.1)])
+    return {
+        "trajectory": charts.trajectory(POINTS, [(1.5, label), (1.7, label)], [(3, label)], [(75, label)],
+                                        title=title),
+        "layer_bar": charts.layer_bar(72.4, None, title=title),
+        "driver_gain": gain,
+        "driver_loss": loss,
+        "benchmark": charts.benchmark(72.4, 58.0, 45.0, 70.0, label),
+    }
 
 
 # ------------------------------------------------------------------ every chart
 
 
-@pytest.mark.parametrize("index", range(4))
-def test_root_is_an_accessible_svg_in_the_chart_font(index):
-    root = parse(every_chart()[index])
+@pytest.mark.parametrize("name", CHARTS)
+def test_root_is_an_accessible_svg_in_the_chart_font(name):
+    svg = every_chart()[name]
+    assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"  # well-formed, in the SVG namespace
+    root = parse(svg)
     assert root.tag == "svg"
     assert root.get("role") == "img"
     assert root[0].tag == "title" and root[0].text
@@ -91,35 +114,41 @@ def test_root_is_an_accessible_svg_in_the_chart_font(index):
     assert all(7.5 <= num(t, "font-size") <= 10 for t in root.iter("text"))
 
 
-@pytest.mark.parametrize("index", range(4))
-def test_data_text_is_escaped_not_markup(index):
-    svg = every_chart(NASTY, title=NASTY)[index]
+@pytest.mark.parametrize("name", CHARTS)
+def test_data_text_is_escaped_not_markup(name):
+    svg = every_chart(NASTY, title=NASTY)[name]
     root = parse(svg)
     assert not list(root.iter("b"))
     assert "&lt;b&gt;" in svg and "<b>" not in svg
     assert NASTY in root[0].text
-    assert any(t.startswith("<b>x</b>") for t in texts(root))
+
+
+@pytest.mark.parametrize("name", TEXT_FREE)
+def test_bars_draw_no_text_their_title_describes_them(name):
+    svg = every_chart(NASTY, title=NASTY)[name]
+    root = parse(svg)
+    assert not list(root.iter("text")) and "<text" not in svg
+    assert [e.tag for e in root.iter() if e.text and e.text.strip()] == ["title"]
 
 
 def test_escaped_labels_keep_their_text_when_there_is_room():
-    root = parse(charts.drivers([(NASTY, 2.0)], width=600))
-    assert NASTY in texts(root)
     root = parse(charts.trajectory(POINTS, [(2, NASTY)], [(1, NASTY)], [(75, "A & B")]))
     assert texts(root).count(NASTY) == 2
     assert "A &amp; B" in charts.trajectory(POINTS, thresholds=[(75, "A & B")])
+    assert any(t.startswith("<b>x</b>") for t in texts(parse(every_chart(NASTY)["trajectory"])))
 
 
 def test_control_characters_cannot_break_the_xml():
     label = "tab\there\x00nul\x0bvt\nnewline"
-    for svg in every_chart(label, title=label):
+    for svg in every_chart(label, title=label).values():
         root = parse(svg)
         assert "\x00" not in svg and "\x0b" not in svg
         assert any(t.startswith("tab here nul vt") for t in [*texts(root), root[0].text])
 
 
-@pytest.mark.parametrize("index", range(4))
-def test_same_input_same_string(index):
-    assert every_chart()[index] == every_chart()[index]
+@pytest.mark.parametrize("name", CHARTS)
+def test_same_input_same_string(name):
+    assert every_chart()[name] == every_chart()[name]
 
 
 def test_numbers_have_fixed_precision():
@@ -128,23 +157,26 @@ def test_numbers_have_fixed_precision():
     coords = [v for e in root.iter() for k, v in e.attrib.items() if k in ("x", "y", "cx", "cy", "x1", "y2")]
     assert coords and all(len(v.rpartition(".")[2]) == 1 for v in coords)
     assert {"50.1", "0.7"} <= set(texts(root)) and "0.3" not in texts(root)  # last value of each series
+    for svg in (charts.layer_bar(100 / 3, 200 / 3), *charts.driver_bars([("a", 10 / 3), ("b", -20 / 7)]),
+                charts.benchmark(100 / 3, 100 / 7, 100 / 9, 200 / 3, "a")):
+        coords = [v for e in parse(svg).iter() if e.tag not in ("svg", "pattern")  # their sizes are ints
+                  for k, v in e.attrib.items() if k in ("x", "width", "x1", "x2")]
+        assert coords and all(len(v.rpartition(".")[2]) == 1 for v in coords)
 
 
-# ------------------------------------------------------------------ truncation
+# ------------------------------------------------------------------ long names
 
 
-def test_long_labels_are_cut_with_an_ellipsis_inside_their_column():
+def test_long_labels_stay_whole_in_the_title_and_leave_the_bar_its_size():
     assert len(LONG) == 80
-    layer = parse(charts.layer_bars([(LONG, 50.0, 50.0)]))
-    driver = parse(charts.drivers([(LONG, 3.0), ("Short", -2.0)]))
-    bench = parse(charts.benchmark(50.0, None, None, None, LONG))
-    for root in (layer, driver, bench):
-        label = next(t for t in root.iter("text") if (t.text or "").startswith("Partner"))
-        assert label.text.endswith("…") and len(label.text) < 40
-        assert LONG.startswith(label.text[:-1])
-        bars = [num(r, "x") for r in root.iter("rect")  # bars and tracks, not legend keys or the hatch tile
-                if r.get("height") != "7.0" and r.get("fill") != charts.HATCH_FILL]
-        assert text_box(label)[1] <= min(bars) - 4
+    for draw in (lambda name: charts.layer_bar(50.0, 50.0, title=name),
+                 lambda name: charts.driver_bars([(name, 3.0)])[0],
+                 lambda name: charts.benchmark(50.0, None, None, None, name)):
+        svg, short = draw(LONG), draw("Fit")
+        root = parse(svg)
+        assert LONG in root[0].text and "…" not in root[0].text  # the accessible name is not shortened
+        assert root.get("width") == str(charts.BAR_WIDTH)
+        assert svg.replace(LONG, "Fit") == short  # the label changes nothing but the title
 
 
 def test_long_milestone_stage_and_threshold_names_are_cut():
@@ -319,106 +351,235 @@ def test_stages_and_thresholds_are_labelled_inside_and_beside_the_plot():
     assert heights == pytest.approx([(bottom - top) * s / 100 for s in (75, 60, 45)], abs=0.1)
 
 
-# ------------------------------------------------------------------ layer bars
+# ------------------------------------------------------------------ layer bar
 
 
-def test_layer_bars_pair_solid_and_outlined_bars_and_mark_missing_scores():
-    root = parse(charts.layer_bars([("Fit", 72.4, 65.0), ("Onboarding", None, 48.2)]))
-    bars = [r for r in root.iter("rect") if r.get("height") != "7.0"]
-    assert len(bars) == 3  # no bar for the missing revenue score
-    assert {(b.get("fill"), b.get("stroke")) for b in bars} == {(charts.NAVY, None), (charts.GRID, charts.NAVY)}
-    assert {"72.4", "65.0", "48.2", "—", "Revenue", "Engagement"} <= set(texts(root))
-    widths = sorted(num(b, "width") for b in bars)
-    assert widths[-1] / widths[0] == pytest.approx(72.4 / 48.2, rel=0.01)
+def test_layer_bar_draws_revenue_solid_over_engagement_outlined():
+    root = parse(charts.layer_bar(72.4, 65.0))
+    revenue, engagement = bars(root)
+    assert (revenue.get("fill"), revenue.get("stroke")) == (charts.NAVY, None)
+    assert (engagement.get("fill"), engagement.get("stroke")) == (charts.GRID, charts.NAVY)
+    assert num(revenue, "y") + num(revenue, "height") < num(engagement, "y")  # revenue on top, apart
+    assert num(engagement, "y") + num(engagement, "height") <= num(root, "height")
+    assert num(revenue, "height") == num(engagement, "height")
+    assert root[0].text == "Layer scores: revenue 72.4; engagement 65.0"
 
 
-def test_layer_bars_grow_with_the_number_of_layers():
-    one = parse(charts.layer_bars([("a", 1.0, 2.0)]))
-    three = parse(charts.layer_bars([("a", 1.0, 2.0)] * 3))
-    assert num(three, "height") > num(one, "height")
-    assert "No layer scores yet" in texts(parse(charts.layer_bars([])))
+def test_layer_bar_draws_no_bar_for_a_missing_score():
+    only_engagement = bars(parse(charts.layer_bar(None, 48.2)))
+    assert [(r.get("fill"), r.get("stroke")) for r in only_engagement] == [(charts.GRID, charts.NAVY)]
+    only_revenue = bars(parse(charts.layer_bar(48.2, None)))
+    assert [(r.get("fill"), r.get("stroke")) for r in only_revenue] == [(charts.NAVY, None)]
+    neither = parse(charts.layer_bar(None, None, title="Fit"))
+    assert not bars(neither) and list(neither.iter("line"))  # the track's scale is still drawn
+    assert neither[0].text == "Fit: revenue not scored; engagement not scored"
+    assert parse(charts.layer_bar(48.2, None, title="Fit"))[0].text == "Fit: revenue 48.2; engagement not scored"
 
 
-# ------------------------------------------------------------------ drivers
+def test_layer_bar_length_is_proportional_and_clamped_to_0_100():
+    revenue, engagement = bars(parse(charts.layer_bar(72.4, 48.2)))
+    assert num(revenue, "x") == num(engagement, "x") == 0
+    assert num(revenue, "width") == pytest.approx(0.724 * charts.BAR_WIDTH, abs=0.06)
+    assert num(engagement, "width") == pytest.approx(0.482 * charts.BAR_WIDTH, abs=0.06)
+    full, empty = bars(parse(charts.layer_bar(130.0, -10.0)))
+    assert num(full, "width") == charts.BAR_WIDTH and num(empty, "width") == 0
+    wide = parse(charts.layer_bar(50.0, 100.0, width=300, height=20))
+    assert (wide.get("width"), wide.get("height")) == ("300", "20")
+    assert [num(r, "width") for r in bars(wide)] == [150, 300]
+    assert all(num(r, "y") + num(r, "height") <= 20 for r in bars(wide))
+    grid = sorted(num(line, "x1") for line in wide.iter("line") if line.get("stroke") == charts.GRID)
+    assert grid == [75, 150, 225]  # quarter marks of the 0-100 track
 
 
-def test_drivers_sign_and_hatch_tell_losses_from_gains():
-    svg = charts.drivers([("Certified", 4.2), ("Slow replies", -3.1), ("Flat", 0.0)])
-    root = parse(svg)
-    assert {"+4.2", "−3.1", "0.0"} <= set(texts(root))
-    assert "-3.1" not in svg  # a true minus sign, not a hyphen
-    pattern = next(root.iter("pattern"))
-    assert pattern.get("id").startswith("hatch-neg")
-    bars = [r for r in root.iter("rect") if r.get("fill") != charts.HATCH_FILL]
-    assert len(bars) == 2  # a zero driver gets no bar
-    gain, loss = sorted(bars, key=lambda r: -num(r, "x"))
-    assert gain.get("fill") == charts.TEAL
-    assert loss.get("fill") == f"url(#{pattern.get('id')})" and loss.get("stroke")
-    assert num(loss, "x") + num(loss, "width") == pytest.approx(num(gain, "x"), abs=0.11)  # both meet at zero
+def test_layer_bar_title_escapes_the_data_text():
+    svg = charts.layer_bar(10.0, 20.0, title=NASTY)
+    assert f"<title>{NASTY.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}: revenue 10.0" in svg
+    assert parse(svg)[0].text == f"{NASTY}: revenue 10.0; engagement 20.0"
 
 
-def test_drivers_keep_order_and_use_a_symmetric_scale_of_at_least_five():
-    root = parse(charts.drivers([("b", 1.0), ("a", 5.0), ("c", -2.5)]))
-    assert [t for t in texts(root) if t in {"a", "b", "c"}] == ["b", "a", "c"]
-    widths = [num(r, "width") for r in root.iter("rect") if r.get("fill") != charts.HATCH_FILL]
-    assert widths[1] / widths[0] == pytest.approx(5, rel=0.02) and widths[1] / widths[2] == pytest.approx(2, rel=0.02)
-    small = parse(charts.drivers([("b", 1.0)]))
-    assert num(next(small.iter("rect")), "width") == pytest.approx(widths[0], abs=0.06)  # still on a ±5 scale
-    assert not list(small.iter("pattern"))  # no losses, no hatch
+# ------------------------------------------------------------------ driver bars
 
 
-def test_hatch_ids_differ_between_charts_but_not_between_runs():
-    first = charts.drivers([("a", -1.0)])
-    second = charts.drivers([("b", -1.0)])
-    ids = [next(parse(svg).iter("pattern")).get("id") for svg in (first, second)]
-    assert ids[0] != ids[1]
-    assert charts.drivers([("a", -1.0)]) == first
+def test_driver_bars_are_one_svg_per_driver_in_order():
+    svgs = charts.driver_bars([("b", 1.0), ("a", 5.0), ("c", -2.5)])
+    assert len(svgs) == 3
+    assert [parse(svg)[0].text for svg in svgs] == ["b: +1.0 points", "a: +5.0 points", "c: −2.5 points"]
+    assert all(svg.startswith("<svg") and svg.endswith("</svg>") and svg.count("<svg") == 1 for svg in svgs)
+    assert charts.driver_bars([]) == []
 
 
-def test_no_drivers_is_a_note():
-    root = parse(charts.drivers([]))
-    assert texts(root) == ["No drivers to show"]
+def test_driver_gains_are_solid_teal_and_losses_hatched_with_an_outline():
+    gain, loss, flat = map(parse, charts.driver_bars([("Certified", 4.2), ("Slow replies", -3.1), ("Flat", 0.0)]))
+    zero = charts.BAR_WIDTH / 2
+    [up] = bars(gain)
+    assert (up.get("fill"), up.get("stroke")) == (charts.TEAL, None)
+    assert not list(gain.iter("pattern"))  # no loss, no hatch
+    [down] = bars(loss)
+    pattern = next(loss.iter("pattern"))
+    assert down.get("fill") == f"url(#{pattern.get('id')})" and down.get("stroke") == charts.RED
+    assert span(up)[0] == span(down)[1] == zero  # both start at the zero line, on opposite sides
+    assert span(down)[0] < zero < span(up)[1]
+    assert not bars(flat)  # a zero driver gets no bar
+    for root in (gain, loss, flat):
+        [axis] = [line for line in root.iter("line") if line.get("stroke") == charts.NAVY]
+        assert num(axis, "x1") == num(axis, "x2") == zero
+        assert (num(axis, "y1"), num(axis, "y2")) == (0, num(root, "height"))
+    assert "−3.1" in loss[0].text and "-3.1" not in loss[0].text  # a true minus sign, not a hyphen
+
+
+def test_driver_bars_share_one_symmetric_scale():
+    half = charts.BAR_WIDTH / 2 - 1  # room either side of the zero line
+
+    def lengths(items):
+        return [num(bars(parse(svg))[0], "width") for svg in charts.driver_bars(items)]
+
+    assert lengths([("b", 1.0), ("a", 5.0), ("c", -2.5)]) == pytest.approx([half / 5, half, half / 2], abs=0.06)
+    assert lengths([("a", 8.0), ("b", -4.0)]) == pytest.approx([half, half / 2], abs=0.06)  # largest fills its side
+    assert lengths([("a", -8.0), ("b", 2.0)]) == pytest.approx([half, half / 4], abs=0.06)  # same scale both ways
+    assert lengths([("a", 2.0), ("b", 10.0)])[0] == pytest.approx(half / 5, abs=0.06)  # others set the scale
+
+
+def test_driver_bars_scale_spans_at_least_five_points():
+    half = charts.BAR_WIDTH / 2 - 1
+    four, two = (bars(parse(svg))[0] for svg in charts.driver_bars([("a", 4.0), ("b", -2.0)]))
+    assert num(four, "width") == pytest.approx(half * 4 / 5, abs=0.06)  # not the whole side: the scale is ±5
+    assert num(two, "width") == pytest.approx(half * 2 / 5, abs=0.06)
+    [small] = bars(parse(charts.driver_bars([("b", 1.0)])[0]))
+    assert num(small, "width") == pytest.approx(half / 5, abs=0.06)
+    [wide] = bars(parse(charts.driver_bars([("b", 5.0)], width=300, height=12)[0]))
+    assert span(wide) == pytest.approx((150, 299), abs=0.06)
+    assert num(wide, "y") > 0 and num(wide, "y") + num(wide, "height") < 12
+
+
+def test_driver_bars_draw_no_text():
+    svgs = charts.driver_bars([(NASTY, 4.2), ("Slow replies", -3.1), ("Flat", 0.0), (LONG, -12.0)])
+    assert all(not list(parse(svg).iter("text")) and "<text" not in svg for svg in svgs)
+
+
+def test_hatch_pattern_is_defined_in_the_svg_that_uses_it():
+    svgs = charts.driver_bars([("a", -1.0), ("b", 2.0), ("c", -3.0)])
+    for svg in (svgs[0], svgs[2]):
+        root = parse(svg)
+        [pattern] = root.iter("pattern")
+        [bar] = bars(root)
+        assert bar.get("fill") == f"url(#{pattern.get('id')})"
+        assert pattern.get("patternUnits") == "userSpaceOnUse"  # bounding-box patterns misdraw in WeasyPrint
+        assert list(pattern.iter("line")) and {r.get("fill") for r in pattern.iter("rect")} == {charts.HATCH_FILL}
+        elements = list(root.iter())
+        assert elements.index(pattern) < elements.index(bar)  # defined before it is used
+    assert "url(#" not in svgs[1] and "<pattern" not in svgs[1]
+    assert charts.driver_bars([("a", -1.0), ("b", 2.0), ("c", -3.0)]) == svgs  # ids derived from the inputs
 
 
 # ------------------------------------------------------------------ benchmark
 
 
+def x_on_track(score: float, width: int = charts.BAR_WIDTH) -> float:
+    """Where a score sits on a benchmark track: 0-100 between the track's ends."""
+    return 6 + (width - 12) * score / 100
+
+
 def test_benchmark_draws_band_median_and_marker():
     root = parse(charts.benchmark(72.4, 58.0, 45.0, 70.0, "Revenue"))
-    assert {"Revenue", "72.4", "median 58.0"} <= set(texts(root))
-    track, band = list(root.iter("rect"))
-    assert num(band, "x") > num(track, "x") and num(band, "x") + num(band, "width") < num(track, "x") + num(
-        track, "width")
-    diamond = next(root.iter("path"))
+    track, band = bars(root)
+    assert span(track) == pytest.approx((x_on_track(0), x_on_track(100)), abs=0.06)
+    assert span(band) == pytest.approx((x_on_track(45), x_on_track(70)), abs=0.06)
+    assert band.get("fill") == charts.BAND and track.get("fill") == charts.GRID
+    assert num(band, "height") > num(track, "height")
+    [median] = root.iter("line")
+    assert num(median, "x1") == num(median, "x2") == pytest.approx(x_on_track(58), abs=0.06)
+    assert num(median, "y1") < num(band, "y") and num(median, "y2") > num(band, "y") + num(band, "height")
+    [diamond] = root.iter("path")
     assert diamond.get("fill") == charts.NAVY
-    value_x = float(diamond.get("d").split()[0][1:])
-    assert num(text_element(root, "72.4"), "y") < num(track, "y") < num(text_element(root, "median 58.0"), "y")
-    assert value_x == pytest.approx(num(track, "x") + 0.724 * num(track, "width"), abs=0.1)
+    xs = [float(step.split()[0].lstrip("MLZ")) for step in diamond.get("d").split("L")]
+    assert (min(xs) + max(xs)) / 2 == pytest.approx(x_on_track(72.4), abs=0.06)
+    assert 0 <= min(xs) and max(xs) <= charts.BAR_WIDTH
 
 
 def test_benchmark_leaves_out_what_is_missing():
     root = parse(charts.benchmark(None, None, 45.0, None, "Engagement"))
-    assert "not scored" in texts(root)
     assert not list(root.iter("path")) and not list(root.iter("line"))
-    assert len(list(root.iter("rect"))) == 1  # the track only: a band needs both ends
-    assert not any(t.startswith("median") for t in texts(root))
+    assert len(bars(root)) == 1  # the track only: a band needs both ends
+    root = parse(charts.benchmark(50.0, None, None, None, "Engagement"))
+    assert len(list(root.iter("path"))) == 1 and not list(root.iter("line")) and len(bars(root)) == 1
+    root = parse(charts.benchmark(None, 50.0, None, 60.0, "Engagement"))
+    assert not list(root.iter("path")) and len(list(root.iter("line"))) == 1 and len(bars(root)) == 1
+
+
+def test_benchmark_clamps_to_the_track_and_orders_the_band():
+    root = parse(charts.benchmark(130.0, -20.0, 70.0, 45.0, "Revenue"))
+    _, band = bars(root)
+    assert span(band) == pytest.approx((x_on_track(45), x_on_track(70)), abs=0.06)
+    assert num(next(root.iter("line")), "x1") == pytest.approx(x_on_track(0), abs=0.06)
+    xs = [float(step.split()[0].lstrip("MLZ")) for step in next(root.iter("path")).get("d").split("L")]
+    assert (min(xs) + max(xs)) / 2 == pytest.approx(x_on_track(100), abs=0.06)
+    assert max(xs) <= charts.BAR_WIDTH
+    assert "segment middle half 45.0–70.0" in root[0].text
+
+
+def test_benchmark_title_describes_value_median_and_band():
+    assert parse(charts.benchmark(72.4, 58.0, 45.0, 70.0, "Revenue"))[0].text == (
+        "Revenue: 72.4; segment middle half 45.0–70.0; segment median 58.0")
+    assert parse(charts.benchmark(None, None, 45.0, None, "Engagement"))[0].text == "Engagement: not scored"
+    assert parse(charts.benchmark(None, 58.0, None, None, "Engagement"))[0].text == (
+        "Engagement: not scored; segment median 58.0")
+    svg = charts.benchmark(72.4, 58.0, 45.0, 70.0, NASTY)
+    assert "<title>&lt;b&gt;x&lt;/b&gt; &amp; {{ 7*7 }}: 72.4;" in svg
+    assert parse(svg)[0].text.startswith(f"{NASTY}: 72.4; segment middle half")
+
+
+def test_benchmark_draws_no_text():
+    for args in ((72.4, 58.0, 45.0, 70.0), (None, None, None, None), (10.0, 90.0, 5.0, 95.0)):
+        svg = charts.benchmark(*args, NASTY)
+        assert not list(parse(svg).iter("text")) and "<text" not in svg
 
 
 # ------------------------------------------------------------------ WeasyPrint
 
 
-def test_weasyprint_draws_the_chart_text_but_not_the_titles():
+def test_weasyprint_draws_the_chart_text_in_open_sans_but_not_the_titles():
+    """Charts embedded as the scorecard embeds them (an ``<img>`` with a ``data:`` URL and the title as
+    alt text) in a page styled by the scorecard's stylesheet: the trajectory's text is drawn in the
+    shipped Open Sans, and no title is drawn (alt text would show if an image failed to load)."""
     weasyprint = pytest.importorskip("weasyprint")
     pypdf = pytest.importorskip("pypdf")
-    body = "".join([
-        charts.trajectory(POINTS, [(2, NASTY)], [(3, "Ramp")], [(75, "A")], title="Hidden title one"),
-        charts.layer_bars([("Fit", 72.4, None)], title="Hidden title two"),
-        charts.drivers([("Slow replies", -3.1)], title="Hidden title three"),
-        charts.benchmark(None, 58.0, 45.0, 70.0, "Engagement"),
-    ])
-    pdf = io.BytesIO(weasyprint.HTML(string=f"<html><body>{body}</body></html>").write_pdf())
-    text = "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
-    for expected in (NASTY, "Months since onboarding start", "Ramp", "72.4", "—", "−3.1", "median 58.0",
-                     "not scored"):
+    from reports.fetcher import RestrictedFetcher
+    from reports.render import svg_image
+
+    bar_rows = [charts.layer_bar(72.4, None, title="Hidden title two"),
+                *charts.driver_bars([("Hidden title three", -3.1), ("Hidden title four", 2.0)]),
+                charts.benchmark(None, 58.0, 45.0, 70.0, "Hidden title five")]
+    images = [svg_image(charts.trajectory(POINTS, [(2, NASTY)], [(3, "Ramp")], [(75, "A")], title="Hidden title one")),
+              *map(svg_image, bar_rows)]
+    assert all(str(img).startswith('<img ') and 'src="data:image/svg+xml;base64,' in img for img in images)
+    rows = "".join(f'<div class="row"><span class="bar">{img}</span></div>' for img in images[1:])
+    # The page margins print "Page n of m" in Open Sans; left out so that only the charts draw text.
+    html = ('<html><head><link rel="stylesheet" href="scorecard.css">'
+            "<style>@page { @bottom-left { content: none } @bottom-right { content: none } }</style></head>"
+            f'<body><div class="chart">{images[0]}</div>{rows}</body></html>')
+    fetcher = RestrictedFetcher([TEMPLATES])
+    pdf = weasyprint.HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).write_pdf()
+    assert not fetcher.blocked
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    text = "".join(page.extract_text() for page in reader.pages)
+    for expected in (NASTY, "Months since onboarding start", "Ramp", "72.4", "61.3", "Revenue", "Engagement"):
         assert expected in text
-    assert "Hidden title" not in text
+    for hidden in ("Hidden title", "not scored", "points", "median"):
+        assert hidden not in text
+    assert pdf_fonts(reader) == {"Open-Sans", "Open-Sans-Bold"}  # bold: the last values
+
+
+def pdf_fonts(reader) -> set[str]:
+    """Base names (without the subset tag) of the fonts used on the pages and in their images."""
+    found: set[str] = set()
+
+    def walk(resources) -> None:
+        resources = resources.get_object()
+        found.update(str(f.get_object()["/BaseFont"]).rpartition("+")[2] for f in resources.get("/Font", {}).values())
+        for inner in (*resources.get("/XObject", {}).values(), *resources.get("/Pattern", {}).values()):
+            if "/Resources" in inner.get_object():
+                walk(inner.get_object()["/Resources"])
+
+    for page in reader.pages:
+        walk(page["/Resources"])
+    return found

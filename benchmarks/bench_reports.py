@@ -1,0 +1,97 @@
+"""PDF scorecards: the batch a user runs against one WeasyPrint document per partner.
+
+Run: ``python benchmarks/bench_reports.py [--partners N] [--naive-sample N] [--keep DIR]`` (or
+``make bench``). The batch is ``pscore report scorecards BOOK -o DIR --as-of 2026-11-01`` run
+in-process through the library calls the command makes, on all cores. Target on a 2-core machine:
+500 one-page scorecards in <= 30 s, i.e. <= 60 ms per scorecard amortised.
+
+Why: writing a PDF costs more than laying it out, so the batch lays out and writes chunks of
+partners as one document and splits it (reports.render), in parallel (reports.batch). The naive
+loop -- one document per partner, one process -- is timed on a sample of the same cards, and so is
+the batch on one core, to separate the gain from chunking from the gain from parallelism.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from pypdf import PdfReader
+
+from reports.render import RenderOptions, render_pdfs
+from scoring import load_model
+from xlplugin import demo, scorecards, workbook
+
+AS_OF = dt.date(2026, 11, 1)
+TARGET_S, TARGET_N = 30.0, 500  # on 2 cores
+T = TypeVar("T")
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def run(tmp: Path, n_partners: int, n_sample: int) -> None:
+    book, out_dir = tmp / "partners.xlsx", tmp / "scorecards"
+    _, build_s = timed(lambda: demo.write_workbook(demo.generate(n_partners=n_partners, seed=0, as_of=AS_OF), book))
+    print(f"input: {n_partners:,} demo partners, {book.stat().st_size / 1e6:.1f} MB, built in {build_s:.1f} s")
+
+    # The batch, as `pscore report scorecards` runs it (xlplugin/cli.py report_scorecards).
+    options, workers = RenderOptions(), os.cpu_count() or 1
+
+    def prepare() -> tuple[workbook.ScoredInput, list[dict]]:
+        scored = workbook.score_workbook(book, load_model("default"), AS_OF)
+        return scored, scorecards.build_cards(scored, scorecards.select(scored), "partner")
+
+    (scored, cards), prep_s = timed(prepare)
+    spec = scored.model.spec
+    summary, render_s = timed(lambda: scorecards.write_scorecards(cards, out_dir, options, spec, workers=None))
+    total_s, n = prep_s + render_s, len(summary.written)
+    pages = [len(PdfReader(p).pages) for p in summary.written]
+    sizes = [p.stat().st_size for p in summary.written]
+    batch_ms = total_s / n * 1e3
+    print(f"batch ({workers} workers): {n} scorecards ({len(summary.failures)} failed), {sum(pages)} pages, "
+          f"{total_s:.1f} s = {batch_ms:.1f} ms per scorecard amortised")
+    print(f"  read + score + build cards: {prep_s:6.2f} s   render + write: {render_s:6.2f} s")
+    print(f"  one-page scorecards: {pages.count(1) / n:.1%}; written {sum(sizes) / 1e6:.1f} MB, "
+          f"median PDF {statistics.median(sizes) / 1e3:.1f} kB")
+    target_ms = TARGET_S / TARGET_N * 1e3
+    print(f"  target {target_ms:.0f} ms per scorecard ({TARGET_N} in {TARGET_S:.0f} s on 2 cores): "
+          f"{'met' if batch_ms <= target_ms else 'NOT met'} on {workers} cores")
+
+    # The same sample of cards, spread over the batch: one document each, then the batch on one core.
+    sample = [cards[i * len(cards) // n_sample] for i in range(min(n_sample, len(cards)))]
+    _, naive_s = timed(lambda: [render_pdfs([card], options, spec) for card in sample])
+    _, single_s = timed(lambda: scorecards.write_scorecards(sample, tmp / "single", options, spec, workers=1))
+    naive_ms, single_ms = naive_s / len(sample) * 1e3, single_s / len(sample) * 1e3
+    print(f"sample of {len(sample)} scorecards, render (+ write for the batch) only:")
+    print(f"  naive, one document per partner, 1 process: {naive_ms:7.1f} ms per scorecard")
+    print(f"  batch, chunked, 1 worker:                   {single_ms:7.1f} ms per scorecard "
+          f"(chunking gain {naive_ms / single_ms:.1f}x)")
+    print(f"  naive / batch amortised ({workers} workers, incl. read + score): {naive_ms / batch_ms:.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--partners", type=int, default=500)
+    parser.add_argument("--naive-sample", type=int, default=60, help="cards rendered one document each")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the workbook and PDFs in DIR")
+    args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args.keep, args.partners, args.naive_sample)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(Path(tmp), args.partners, args.naive_sample)
+
+
+if __name__ == "__main__":
+    main()
