@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -26,7 +27,7 @@ from typing import Any, Iterator, Literal, Sequence
 import jinja2
 from markupsafe import Markup, escape
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
+from pypdf.generic import BooleanObject, DictionaryObject, NameObject, StreamObject, TextStringObject
 
 from scoring.benchmarks import MIN_SEGMENT_SIZE
 
@@ -123,30 +124,57 @@ def render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions, model_s
 
 def split(pdf: bytes, ranges: Sequence[tuple[int, int]], cards: Sequence[dict[str, Any]], options: RenderOptions,
           stamp: str) -> list[bytes]:
-    """Cut a chunk's PDF into one file per card, each with its own title and the chunk's fonts."""
+    """Cut a chunk's PDF into one file per card, each with its own title.
+
+    WeasyPrint gives every page of a document the same resource dictionary, so a page copied as is
+    would carry every chunk-mate's charts and fonts: resources are first cut down to what the
+    page's own drawing refers to, and no other partner's data can travel in the file.
+    """
     reader = PdfReader(io.BytesIO(pdf))
     date = "D:" + stamp.replace("-", "").replace("T", "").replace(":", "").replace("Z", "") + "Z"
     out = []
     for card, (start, end) in zip(cards, ranges):
         writer = PdfWriter()
         for k in range(start, end):
-            writer.add_page(reader.pages[k])
+            page = reader.pages[k]
+            _keep_used_resources(page, page.get_contents().get_data())
+            writer.add_page(page)
         writer.add_metadata({"/Title": _title(card), "/Author": options.author, "/Subject": _subject(card),
                              "/Creator": "pscore", "/Producer": "pscore (WeasyPrint, pypdf)",
                              "/CreationDate": date, "/ModDate": date})
         writer._root_object[NameObject("/Lang")] = TextStringObject(LANG)
-        writer._root_object[NameObject("/ViewerPreferences")] = writer._root_object.get(
-            "/ViewerPreferences", None) or _display_title()
+        writer._root_object[NameObject("/ViewerPreferences")] = DictionaryObject(
+            {NameObject("/DisplayDocTitle"): BooleanObject(True)})
         buffer = io.BytesIO()
         writer.write(buffer)
         out.append(buffer.getvalue())
     return out
 
 
-def _display_title():
-    from pypdf.generic import BooleanObject, DictionaryObject
+_NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
+_NAMED = ("/XObject", "/Font", "/ExtGState", "/Pattern", "/Shading", "/ColorSpace", "/Properties")
 
-    return DictionaryObject({NameObject("/DisplayDocTitle"): BooleanObject(True)})
+
+def _keep_used_resources(holder, content: bytes) -> None:
+    """Give ``holder`` (a page, form or pattern) its own resources holding only the names its
+    ``content`` uses, recursively for the forms and patterns it keeps."""
+    resources = holder.get("/Resources")
+    if resources is None:
+        return
+    resources = resources.get_object()
+    used = {name.decode("latin-1") for name in _NAME.findall(content)}
+    pruned = DictionaryObject()
+    for category, entries in resources.items():
+        entries = entries.get_object()
+        if category in _NAMED and isinstance(entries, DictionaryObject):
+            entries = DictionaryObject({key: value for key, value in entries.items() if key[1:] in used})
+            if category in ("/XObject", "/Pattern"):
+                for value in entries.values():
+                    inner = value.get_object()
+                    if isinstance(inner, StreamObject) and "/Resources" in inner:
+                        _keep_used_resources(inner, inner.get_data())
+        pruned[NameObject(category)] = entries
+    holder[NameObject("/Resources")] = pruned
 
 
 def _page_ranges(document, n: int) -> list[tuple[int, int]]:

@@ -244,3 +244,27 @@ def test_one_failing_partner_is_reported_and_the_rest_finish(scored_demo):
     assert [r.pdf is None for r in done] == [False, False, False, True, False, False]
     assert "AttributeError" in done[3].error
     assert cards[4]["partner"]["name"] in pdf_text(done[4].pdf)
+
+
+def _xobjects(reader: PdfReader) -> int:
+    def count(resources) -> int:
+        found = 0
+        for value in resources.get("/XObject", {}).values():
+            inner = value.get_object()
+            found += 1 + count(inner.get("/Resources", {}))
+        return found
+    return sum(count(page["/Resources"]) for page in reader.pages)
+
+
+def test_a_split_scorecard_carries_only_its_own_charts_and_fonts(tmp_path):
+    book = write_book(tmp_path / "in.xlsx", [partner("P1", "Alpha Partners"), partner("P2", "株式会社テスト販売"),
+                                              partner("P3", "Gamma GmbH", deals_won=0)])
+    scored = workbook.score_workbook(book, load_model("default"), AS_OF)
+    cards = scorecards.build_cards(scored, [0, 1, 2], "partner")
+    together = render_pdfs(cards, RenderOptions(), scored.model.spec)
+    alone = [render_pdfs([card], RenderOptions(), scored.model.spec)[0] for card in cards]
+    for mixed, single in zip(together, alone):
+        assert _xobjects(PdfReader(io.BytesIO(mixed))) == _xobjects(PdfReader(io.BytesIO(single))) > 0
+    latin = {str(f["/BaseFont"]).split("+")[-1] for f in _fonts(PdfReader(io.BytesIO(together[0])))}
+    assert latin == {"Open-Sans", "Open-Sans-Bold"}  # the chunk-mate's CJK font stays out
+    assert len(together[0]) < 3 * len(alone[0])
