@@ -49,7 +49,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # invalid in XML 1.0 (or, for tab/new
 
 # ------------------------------------------------------------------ trajectory
 
-LEGEND_BAND = 16  # legend strip above the plot
+LEGEND_BAND = 3  # clear space above the milestone rows (the key and axis title are page text: see series_key)
 FLAG_ROW = 10  # height of one row of milestone labels
 FLAG_ROWS = 4  # at most this many staggered rows before labels are shortened instead
 FLAG_GAP = 4  # clear space kept around milestone label text
@@ -82,19 +82,20 @@ def trajectory(points: Sequence[tuple[float, float | None, float | None]],
     values_w = max((_width(f"{last[1]:.1f}", VALUE) + 9 for last in lasts if last is not None), default=0.0)
     left = 24
     right = width - max(10.0, 6 + names_w + values_w)
+    end = right - 8  # the last month sits inside the plot, its markers clear of the threshold names
 
     def x_of(month: float) -> float:
-        return left + (right - left) * min(max(month, 0.0), x_max) / x_max
+        return left + (end - left) * min(max(month, 0.0), x_max) / x_max
 
     flags = _flags([(x_of(m), label) for m, label in sorted(milestones)], width, (right - left) * 0.4)
     top = LEGEND_BAND + FLAG_ROW * (max((f[0] for f in flags if f[0] is not None), default=-1) + 1) + 4
-    bottom = height - 30
+    bottom = height - 16
 
     def y_of(score: float) -> float:
         return bottom - (bottom - top) * min(max(score, 0.0), 100.0) / 100
 
     scored = [(style, last) for style, last in zip(SERIES, lasts) if last is not None]
-    parts = [_text(0, 10, "Score", SMALL, MUTED), *(_legend(width - 2, 10) if scored else [])]
+    parts: list[str] = []
     bounds = sorted((x_of(m), label) for m, label in stages if m < x_max)
     stage_names: list[str] = []  # drawn over the milestone lines, which they interrupt
     for i, (x0, label) in enumerate(bounds):
@@ -122,7 +123,6 @@ def trajectory(points: Sequence[tuple[float, float | None, float | None]],
     for month in range(0, x_max + 1, step):
         parts.append(_line(x_of(month), bottom, x_of(month), bottom + 3, GREY, 0.8))
         parts.append(_text(x_of(month), bottom + 11, str(month), SMALL, MUTED, "middle"))
-    parts.append(_text((left + right) / 2, bottom + 24, "Months since onboarding start", SMALL, MUTED, "middle"))
 
     if not scored:
         note = "No score history yet"
@@ -154,17 +154,11 @@ def trajectory(points: Sequence[tuple[float, float | None, float | None]],
     return _svg(width, height, title, parts)
 
 
-def _legend(right_edge: float, baseline: float) -> list[str]:
-    """Series key ending at ``right_edge``: a line sample with its marker, then the name."""
-    parts: list[str] = []
-    x = right_edge - sum(26 + _width(label, SMALL) for label, *_ in SERIES) - 10 * (len(SERIES) - 1)
-    y = baseline - ASCENT * SMALL
-    for label, colour, dash, marker in SERIES:
-        parts.append(_polyline([(x, y), (x + 21, y)], colour, dash))
-        parts.append(_marker(marker, x + 10.5, y, colour))
-        parts.append(_text(x + 25, baseline, label, SMALL, INK))
-        x += 26 + _width(label, SMALL) + 10
-    return parts
+def series_key(series: str) -> str:
+    """The line sample and marker of one trajectory series ("revenue" or "engagement"), for a key
+    set as page text beside the chart (SVG text is costly to render, letter by letter)."""
+    label, colour, dash, marker = next(style for style in SERIES if style[0].lower() == series)
+    return _svg(26, 10, label, [_polyline([(2, 5), (24, 5)], colour, dash), _marker(marker, 13, 5, colour)])
 
 
 def _flags(marks: list[tuple[float, str]], width: float,
@@ -235,81 +229,94 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
 
 # ------------------------------------------------------------------ bars
 
-# WeasyPrint lays SVG text out letter by letter, which made text inside the bar charts the largest
-# single cost of a batch. Bars are therefore drawn without text, one small SVG per row, and the
-# scorecard prints their labels and values as ordinary text beside them (cheaper to lay out, and
-# read correctly by text extraction and screen readers).
+# WeasyPrint lays SVG text out letter by letter and draws each SVG with a fixed overhead, which made
+# the bar charts the largest single cost of a batch. Each bar chart is therefore one SVG without
+# text, a row per item at the stylesheet's row pitch, and the scorecard prints labels and values
+# as ordinary text beside it (cheaper to lay out, and read correctly by text extraction and
+# screen readers).
 
-BAR_WIDTH = 150  # natural width of a bar row; the stylesheet may scale it
+BAR_WIDTH = 144  # natural width in px (38 mm), the width the stylesheet gives the bar column
+ROW = 17.4  # px per row: the stylesheet's 4.6 mm row pitch
 
 
-def layer_bar(revenue: float | None, engagement: float | None, width: int = BAR_WIDTH, height: int = 14,
-              title: str = "Layer scores") -> str:
-    """Revenue (solid navy) over engagement (light, outlined) on a 0-100 track; a missing score
-    draws no bar."""
-    bar = (height - 4) / 2
+def layer_bars(rows: Sequence[tuple[str, float | None, float | None]], width: int = BAR_WIDTH,
+               title: str = "Scores by layer") -> str:
+    """Per layer, revenue (solid navy) over engagement (light, outlined) on a 0-100 track; a
+    missing score draws no bar."""
+    height = ROW * len(rows)
+    bar = (ROW - 6) / 2
 
     def x_of(score: float) -> float:
         return width * min(max(score, 0.0), 100.0) / 100
 
     parts = [_line(x_of(s), 0, x_of(s), height, GRID, 0.6) for s in (25, 50, 75)]
     parts.append(_line(0.3, 0, 0.3, height, GREY, 0.6))
-    for value, y, fill, stroke in ((revenue, 1, NAVY, ""), (engagement, 3 + bar, GRID, NAVY)):
-        if value is not None:
-            parts.append(_rect(0, y, x_of(value), bar, fill, stroke, 0.8))
-    described = "; ".join(f"{name} {'not scored' if v is None else f'{v:.1f}'}"
-                          for name, v in (("revenue", revenue), ("engagement", engagement)))
-    return _svg(width, height, f"{title}: {described}", parts)
+    described = []
+    for i, (label, revenue, engagement) in enumerate(rows):
+        top = i * ROW
+        for value, y, fill, stroke in ((revenue, top + 2, NAVY, ""), (engagement, top + 4 + bar, GRID, NAVY)):
+            if value is not None:
+                parts.append(_rect(0, y, x_of(value), bar, fill, stroke, 0.8))
+        described.append(f"{_clean(label)}: " + ", ".join(
+            f"{name} {'not scored' if v is None else f'{v:.1f}'}"
+            for name, v in (("revenue", revenue), ("engagement", engagement))))
+    return _svg(width, height, f"{title}. " + "; ".join(described), parts)
 
 
-def driver_bars(items: Sequence[tuple[str, float]], width: int = BAR_WIDTH, height: int = 10) -> list[str]:
-    """One bar per driver, either side of a shared zero line, on one symmetric scale spanning at
+def driver_bars(items: Sequence[tuple[str, float]], width: int = BAR_WIDTH,
+                title: str = "What moves the score") -> str:
+    """Per driver, a bar either side of a shared zero line, on one symmetric scale spanning at
     least ±5 points (so small drivers do not look large). Gains are solid teal, losses light with a
     red hatch and outline, so the direction reads in greyscale too."""
+    height = ROW * len(items)
     scale = max(5.0, *(abs(p) for _, p in items)) if items else 5.0
     zero = width / 2
     per_point = (width / 2 - 1) / scale
-    out = []
-    for label, points in items:
-        end = zero + points * per_point
-        parts = []
+    hatch = "hatch-neg-" + hashlib.sha1(repr((list(items), width)).encode()).hexdigest()[:8]
+    parts = []
+    if any(p < 0 for _, p in items):
+        parts.append(f'<defs><pattern id="{hatch}" patternUnits="userSpaceOnUse" width="4" height="4" '
+                     f'patternTransform="rotate(45)">{_rect(0, 0, 4, 4, HATCH_FILL)}'
+                     f'{_line(1, 0, 1, 4, RED, 1.2)}</pattern></defs>')
+    for i, (_, points) in enumerate(items):
+        top, end = i * ROW + 3, zero + points * per_point
         if points > 0:
-            parts.append(_rect(zero, 1, end - zero, height - 2, TEAL))
+            parts.append(_rect(zero, top, end - zero, ROW - 6, TEAL))
         elif points < 0:
-            hatch = "hatch-neg-" + hashlib.sha1(repr((label, points, width, height)).encode()).hexdigest()[:8]
-            parts.append(f'<defs><pattern id="{hatch}" patternUnits="userSpaceOnUse" width="4" height="4" '
-                         f'patternTransform="rotate(45)">{_rect(0, 0, 4, 4, HATCH_FILL)}'
-                         f'{_line(1, 0, 1, 4, RED, 1.2)}</pattern></defs>')
-            parts.append(_rect(end, 1, zero - end, height - 2, f"url(#{hatch})", RED, 0.8))
-        parts.append(_line(zero, 0, zero, height, NAVY, 1))
-        out.append(_svg(width, height, f"{_clean(label)}: {_signed(points)} points", parts))
-    return out
+            parts.append(_rect(end, top, zero - end, ROW - 6, f"url(#{hatch})", RED, 0.8))
+    parts.append(_line(zero, 0, zero, height, NAVY, 1))
+    described = "; ".join(f"{_clean(label)} {_signed(points)}" for label, points in items)
+    return _svg(width, height, f"{title} (points): {described}", parts)
 
 
-def benchmark(value: float | None, median: float | None, low: float | None, high: float | None,
-              label: str, width: int = BAR_WIDTH, height: int = 16) -> str:
-    """One score against its segment on a 0-100 track: the band is the segment's middle half
-    (``low`` to ``high``), the tick its median, the diamond this partner. Missing parts are left out."""
-    mid = height / 2
+def benchmark(rows: Sequence[tuple[str, float | None, float | None, float | None, float | None]],
+              width: int = BAR_WIDTH, title: str = "Against the segment") -> str:
+    """Per score (label, value, median, low, high), a 0-100 track: the band is the segment's
+    middle half (``low`` to ``high``), the tick its median, the diamond this partner. Missing parts
+    are left out."""
     pad = 6  # room for the diamond at either end
 
     def x_of(score: float) -> float:
         return pad + (width - 2 * pad) * min(max(score, 0.0), 100.0) / 100
 
-    parts = [_rect(pad, mid - 2, width - 2 * pad, 4, GRID)]
-    described = [f"{_clean(label)}: {'not scored' if value is None else f'{value:.1f}'}"]
-    if low is not None and high is not None:
-        low, high = sorted((low, high))
-        parts.append(_rect(x_of(low), mid - 5, x_of(high) - x_of(low), 10, BAND))
-        described.append(f"segment middle half {low:.1f}–{high:.1f}")
-    if median is not None:
-        parts.append(_line(x_of(median), mid - 7, x_of(median), mid + 7, INK, 1.2))
-        described.append(f"segment median {median:.1f}")
-    if value is not None:
-        x = x_of(value)
-        parts.append(f'<path d="M{_n(x)} {_n(mid - 5.5)} L{_n(x + 5.5)} {_n(mid)} L{_n(x)} {_n(mid + 5.5)} '
-                     f'L{_n(x - 5.5)} {_n(mid)} Z" fill="{NAVY}" stroke="{WHITE}" stroke-width="0.8"/>')
-    return _svg(width, height, "; ".join(described), parts)
+    parts, described = [], []
+    for i, (label, value, median, low, high) in enumerate(rows):
+        mid = (i + 0.5) * ROW
+        parts.append(_rect(pad, mid - 2, width - 2 * pad, 4, GRID))
+        text = [f"{_clean(label)} {'not scored' if value is None else f'{value:.1f}'}"]
+        if low is not None and high is not None:
+            low, high = sorted((low, high))
+            parts.append(_rect(x_of(low), mid - 5, x_of(high) - x_of(low), 10, BAND))
+            text.append(f"segment middle half {low:.1f}–{high:.1f}")
+        if median is not None:
+            parts.append(_line(x_of(median), mid - 7, x_of(median), mid + 7, INK, 1.2))
+            text.append(f"segment median {median:.1f}")
+        if value is not None:
+            x = x_of(value)
+            parts.append(f'<path d="M{_n(x)} {_n(mid - 5.5)} L{_n(x + 5.5)} {_n(mid)} L{_n(x)} {_n(mid + 5.5)} '
+                         f'L{_n(x - 5.5)} {_n(mid)} Z" fill="{NAVY}" stroke="{WHITE}" stroke-width="0.8"/>')
+        described.append(", ".join(text))
+    return _svg(width, ROW * len(rows), f"{title}: " + "; ".join(described), parts)
 
 
 # ------------------------------------------------------------------ markup helpers

@@ -70,7 +70,8 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=False, lstrip_blocks=False)
     env.filters.update(score=fmt_score, signed=fmt_signed, percent=fmt_percent, money=fmt_money,
                        ordinal=fmt_ordinal, months=fmt_months, longdate=fmt_longdate, shortdate=fmt_shortdate,
-                       isodate=fmt_isodate, svg_image=svg_image)
+                       isodate=fmt_isodate, svg_image=svg_image,
+                       layer_values=lambda layer: f"{fmt_score(layer['revenue'])} / {fmt_score(layer['engagement'])}")
     return env
 
 
@@ -84,7 +85,7 @@ def render_html(cards: Sequence[dict[str, Any]], options: RenderOptions, model_s
         cards=cards, lang=LANG, paper=options.paper, author=options.author,
         title=_title(first) if len(cards) == 1 else "Partner scorecards",
         subject=_subject(first), baseline=f"{model_spec.drivers.baseline:g}", min_segment=MIN_SEGMENT_SIZE,
-        metric_count=len(model_spec.metrics), tier_rule=f"composite score {tier_rule}, otherwise {lowest}.",
+        metric_count=len(model_spec.metrics), thresholds=any(t.min_score > 0 for t in tiers), tier_rule=f"composite score {tier_rule}, otherwise {lowest}.",
         logo=options.logo.resolve().as_uri() if options.logo else None,
     )
 
@@ -95,16 +96,35 @@ def render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions, model_s
 
     fetcher = RestrictedFetcher([templates_dir()], [p for p in (options.logo, *options.extra_files) if p])
     cards = [dict(c, pages=c.get("pages", 1)) for c in cards]
-    for _ in range(2):  # the second pass only when a scorecard ran longer than assumed
-        html = render_html(cards, options, model_spec)
-        document = HTML(string=html, base_url=str(templates_dir()) + "/", url_fetcher=fetcher).render()
-        ranges = _page_ranges(document, len(cards))
-        counts = [end - start for start, end in ranges]
-        if counts == [c["pages"] for c in cards]:
-            break
-        cards = [dict(c, pages=n) for c, n in zip(cards, counts)]
+    html = render_html(cards, options, model_spec)
+    document = HTML(string=html, base_url=str(templates_dir()) + "/", url_fetcher=fetcher).render()
     if fetcher.blocked:
         raise ValueError("the scorecard template asked for files outside pscore: " + ", ".join(fetcher.blocked))
+    ranges = _page_ranges(document, len(cards))
+    longer = [i for i, ((start, end), card) in enumerate(zip(ranges, cards)) if end - start != card["pages"]]
+    if not longer:
+        return _write(document, cards, ranges, options)
+    # A scorecard ran longer than its footer said ("Page 1 of 1"): lay out only those again with
+    # their real page count, and keep the rest of the chunk as it is.
+    if any(card["pages"] != 1 for card in cards):
+        raise RuntimeError("scorecard page count did not settle")
+    again = render_pdfs([dict(cards[i], pages=ranges[i][1] - ranges[i][0]) for i in longer], options, model_spec)
+    keep = [i for i in range(len(cards)) if i not in set(longer)]
+    out: list[bytes | None] = [None] * len(cards)
+    for i, pdf in zip(longer, again):
+        out[i] = pdf
+    if keep:
+        pages = [page for i in keep for page in document.pages[ranges[i][0]:ranges[i][1]]]
+        starts = [sum(ranges[j][1] - ranges[j][0] for j in keep[:k]) for k in range(len(keep))]
+        kept_ranges = [(start, start + ranges[i][1] - ranges[i][0]) for start, i in zip(starts, keep)]
+        for i, pdf in zip(keep, _write(document.copy(pages), [cards[i] for i in keep], kept_ranges, options)):
+            out[i] = pdf
+    return [pdf for pdf in out if pdf is not None]
+
+
+def _write(document, cards: Sequence[dict[str, Any]], ranges: Sequence[tuple[int, int]],
+           options: RenderOptions) -> list[bytes]:
+    """The laid-out ``document`` as one PDF per card (``ranges`` are each card's pages)."""
     stamp = _stamp(cards[0]["model"]["as_of"])
     document.metadata.created = document.metadata.modified = stamp
     document.metadata.authors = [options.author]

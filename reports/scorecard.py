@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from scoring import ScoreResult
 from scoring.benchmarks import segment_benchmarks
+from scoring.compiled import ADJUSTMENT, ADJUSTMENT_LABEL
 from scoring.engine import months_between, to_date
 from scoring.history import trend
 
@@ -27,6 +28,9 @@ from . import charts
 Audience = Literal["partner", "internal"]
 AUDIENCES: tuple[Audience, ...] = ("partner", "internal")
 STALE_HISTORY_DAYS = 62  # a monthly snapshot older than two months makes the trend out of date
+ADJUSTMENT_DEFINITION = {"label": ADJUSTMENT_LABEL, "unit": "points",
+                         "definition": "How the partner's segment raises or lowers the score, by the model's "
+                                       "factors for that segment."}
 OUTCOME_ROWS = (("revenue", "revenue_score"), ("engagement", "engagement_score"), ("composite", "composite_score"))
 
 
@@ -77,7 +81,8 @@ class _Batch:
         self.flags = _grouped(result.flags, positions)
         self.milestones = _by_partner(extras.milestones)
         self.interventions = _by_partner(extras.interventions) if self.internal else {}
-        self.stages = [(s.max_months, nxt.label) for s, nxt in zip(self.spec.stages, self.spec.stages[1:])]
+        # stage names without their "(3-9 months)": the chart's axis already shows the months
+        self.stages = [(s.max_months, nxt.label.split(" (")[0]) for s, nxt in zip(self.spec.stages, self.spec.stages[1:])]
         self.thresholds = [(t.min_score, t.id) for t in self.spec.tiers if t.min_score > 0]
         self.tiers = {t.id: t for t in self.spec.tiers}
         self.calibrated = self.internal and self.spec.calibration is not None
@@ -102,8 +107,9 @@ class _Batch:
             "benchmark": self._benchmark(i, row),
             "actions": self._actions(i),
             "data_notes": self._data_notes(i, pid),
-            "definitions": [{"label": m.label, "definition": m.definition, "unit": m.unit}
-                            for m in self.spec.metrics if m.id in shown],
+            "definitions": [*({"label": m.label, "definition": m.definition, "unit": m.unit}
+                              for m in self.spec.metrics if m.id in shown),
+                            *([ADJUSTMENT_DEFINITION] if ADJUSTMENT in shown else [])],
             "prediction": self._prediction(row) if self.calibrated else None,
             "interventions": self.interventions.get(pid, []),
             "model": {"label": f"{self.spec.name} {self.spec.version}", "hash": self.result.model.hash,
@@ -193,7 +199,7 @@ class _Batch:
         """Metrics the scorecard shows as drivers: their definitions are printed (data notes only name
         the missing ones)."""
         frame = self.drivers.get(i)
-        return set() if frame is None else {str(v) for v in frame["metric"] if v in self.labels}
+        return set() if frame is None else {str(v) for v in frame["metric"] if v in self.labels or v == ADJUSTMENT}
 
     def _prediction(self, row: pd.Series) -> dict[str, Any]:
         return {"probability": _number(row["engagement_probability"]), "expected": _number(row["expected_revenue"]),
@@ -214,14 +220,19 @@ class _Batch:
             points.append((card["months"], revenue, engagement))
         points.sort(key=lambda p: p[0])
         marks = self._milestones(pid, card["partner"]["onboarding_start"])
-        card["trajectory"] = Markup(charts.trajectory(points, marks, self.stages, self.thresholds, width=560, height=165))
-        for layer in card["layers"]:
-            layer["chart"] = Markup(charts.layer_bar(layer["revenue"], layer["engagement"], title=layer["label"]))
+        card["milestones"] = [name for _, name in marks]  # numbered in the chart, named beneath it
+        numbered = [(month, str(k)) for k, (month, _) in enumerate(marks, start=1)]
+        card["trajectory"] = Markup(charts.trajectory(points, numbered, self.stages, self.thresholds,
+                                                      width=560, height=140))
+        card["series_keys"] = {s: Markup(charts.series_key(s)) for s in ("revenue", "engagement")}
+        card["layer_chart"] = Markup(charts.layer_bars([(l["label"], l["revenue"], l["engagement"])
+                                                        for l in card["layers"]]))
         rows = [*card["drivers"]["up"], *card["drivers"]["down"]]
-        card["driver_rows"] = [{"label": label, "points": points, "chart": Markup(svg)}
-                               for (label, points), svg in zip(rows, charts.driver_bars(rows))]
-        for row in card["benchmark"]["rows"]:
-            row["chart"] = Markup(charts.benchmark(row["value"], row["median"], row["p25"], row["p75"], row["label"]))
+        card["driver_rows"] = [{"label": label, "points": points} for label, points in rows]
+        card["driver_chart"] = Markup(charts.driver_bars(rows)) if rows else ""
+        bench = card["benchmark"]["rows"]
+        card["benchmark_chart"] = Markup(charts.benchmark([(r["label"], r["value"], r["median"], r["p25"], r["p75"])
+                                                           for r in bench]))
 
     def _milestones(self, pid: str, start: dt.date | None) -> list[tuple[float, str]]:
         rows = self.milestones.get(pid, [])
@@ -231,7 +242,7 @@ class _Batch:
         names = [str(r["milestone"]) for r in rows if r.get("date") is not None and r["date"] <= self.result.as_of]
         months = months_between(np.array([start] * len(dates), dtype="datetime64[D]"),
                                 np.array(dates, dtype="datetime64[D]")) if dates else []
-        return [(float(m), n) for m, n in zip(months, names) if not math.isnan(m)]
+        return sorted((float(m), n) for m, n in zip(months, names) if not math.isnan(m))
 
 
 # ------------------------------------------------------------------ helpers
