@@ -235,7 +235,7 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
 # as ordinary text beside it (cheaper to lay out, and read correctly by text extraction and
 # screen readers).
 
-BAR_WIDTH = 144  # natural width in px (38 mm), the width the stylesheet gives the bar column
+BAR_WIDTH = 125  # natural width in px (33 mm), the width the stylesheet gives the bar column
 ROW = 17.4  # px per row: the stylesheet's 4.6 mm row pitch
 
 

@@ -1,10 +1,11 @@
 """Scorecard charts: well-formed SVG, escaped and shortened data text, series and signs that read
-without colour, clamping into the plot, text-free bar rows on a shared scale, and charts that
-WeasyPrint draws in the scorecard's font when embedded as the scorecard embeds them."""
+without colour, clamping into the plot, text-free bar charts with a row per item on a shared scale,
+and charts that WeasyPrint draws in the scorecard's font when embedded as the scorecard embeds them."""
 
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from reports import charts
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 NASTY = "<b>x</b> & {{ 7*7 }}"
+NASTY_XML = "&lt;b&gt;x&lt;/b&gt; &amp; {{ 7*7 }}"
 LONG = "Partner enablement and certification programme milestone with a very long name!!"  # 80 characters
 POINTS = [(0, 30.0, 42.0), (1, 34.0, 44.5), (2, 38.0, None), (3, None, 50.0), (4, 46.0, 52.0), (5, 72.4, 61.3)]
 
@@ -71,29 +73,74 @@ def text_box(element: ET.Element) -> tuple[float, float]:
     return start, start + w
 
 
-def bars(root: ET.Element) -> list[ET.Element]:
-    """The rectangles a bar chart draws, leaving out the tile inside a hatch pattern."""
+def path_points(path: ET.Element) -> list[tuple[float, float]]:
+    values = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", path.get("d"))]
+    return list(zip(values[::2], values[1::2]))
+
+
+def span(element: ET.Element) -> tuple[float, float]:
+    """Horizontal extent of a rect, line or path."""
+    if element.tag == "rect":
+        return num(element, "x"), num(element, "x") + num(element, "width")
+    if element.tag == "line":
+        return num(element, "x1"), num(element, "x2")
+    xs = [x for x, _ in path_points(element)]
+    return min(xs), max(xs)
+
+
+def vertical(element: ET.Element) -> tuple[float, float]:
+    """Vertical extent of a rect, line or path."""
+    if element.tag == "rect":
+        return num(element, "y"), num(element, "y") + num(element, "height")
+    if element.tag == "line":
+        return tuple(sorted((num(element, "y1"), num(element, "y2"))))
+    ys = [y for _, y in path_points(element)]
+    return min(ys), max(ys)
+
+
+def mid(element: ET.Element) -> float:
+    return sum(span(element)) / 2
+
+
+def rows_of(root: ET.Element) -> list[list[ET.Element]]:
+    """The marks of a bar chart, top first, grouped by the ``ROW``-high band they lie in: every rect,
+    line and path except the hatch tile and the full-height rules (grid, zero line). A mark that
+    reaches out of its band fails the test."""
+    height = num(root, "height")
+    assert root.get("height") == f"{charts.ROW * round(height / charts.ROW):g}"  # a whole number of rows
     tiles = {id(e) for pattern in root.iter("pattern") for e in pattern.iter()}
-    return [r for r in root.iter("rect") if id(r) not in tiles]
+    marks = [e for e in root.iter() if e.tag in ("rect", "line", "path") and id(e) not in tiles
+             and vertical(e) != (0, height)]
+    rows: list[list[ET.Element]] = [[] for _ in range(round(height / charts.ROW))]
+    for mark in sorted(marks, key=vertical):
+        top, bottom = vertical(mark)
+        i = int(top // charts.ROW)
+        assert 0 <= top and bottom <= (i + 1) * charts.ROW + 0.05, f"a {mark.tag} reaches out of row {i}"
+        rows[i].append(mark)
+    return rows
 
 
-def span(rect: ET.Element) -> tuple[float, float]:
-    return num(rect, "x"), num(rect, "x") + num(rect, "width")
+def x_on_track(score: float, width: int = charts.BAR_WIDTH) -> float:
+    """Where a score sits on a benchmark track: 0-100 between the track's ends."""
+    return 6 + (width - 12) * score / 100
 
 
-CHARTS = ["trajectory", "layer_bar", "driver_gain", "driver_loss", "benchmark"]
+CHARTS = ["trajectory", "series_key_revenue", "series_key_engagement", "layer_bars", "driver_bars", "benchmark"]
 TEXT_FREE = CHARTS[1:]
+WITH_DATA_TEXT = ["trajectory", "layer_bars", "driver_bars", "benchmark"]
+BARS = ["layer_bars", "driver_bars", "benchmark"]
 
 
 def every_chart(label: str = "Label", title: str = "Chart") -> dict[str, str]:
-    gain, loss = charts.driver_bars([(label, 4.2), (label, -3.1)])
     return {
         "trajectory": charts.trajectory(POINTS, [(1.5, label), (1.7, label)], [(3, label)], [(75, label)],
                                         title=title),
-        "layer_bar": charts.layer_bar(72.4, None, title=title),
-        "driver_gain": gain,
-        "driver_loss": loss,
-        "benchmark": charts.benchmark(72.4, 58.0, 45.0, 70.0, label),
+        "series_key_revenue": charts.series_key("revenue"),
+        "series_key_engagement": charts.series_key("engagement"),
+        "layer_bars": charts.layer_bars([(label, 72.4, None), (label, None, 48.2)], title=title),
+        "driver_bars": charts.driver_bars([(label, 4.2), (label, -3.1)], title=title),
+        "benchmark": charts.benchmark([(label, 72.4, 58.0, 45.0, 70.0), (label, None, None, None, None)],
+                                      title=title),
     }
 
 
@@ -114,7 +161,7 @@ def test_root_is_an_accessible_svg_in_the_chart_font(name):
     assert all(7.5 <= num(t, "font-size") <= 10 for t in root.iter("text"))
 
 
-@pytest.mark.parametrize("name", CHARTS)
+@pytest.mark.parametrize("name", WITH_DATA_TEXT)
 def test_data_text_is_escaped_not_markup(name):
     svg = every_chart(NASTY, title=NASTY)[name]
     root = parse(svg)
@@ -123,8 +170,14 @@ def test_data_text_is_escaped_not_markup(name):
     assert NASTY in root[0].text
 
 
+@pytest.mark.parametrize("name", BARS)
+def test_bar_titles_describe_every_row_with_its_label(name):
+    title = parse(every_chart("Row label", title="Chart")[name])[0].text
+    assert title.startswith("Chart") and title.count("Row label") == 2
+
+
 @pytest.mark.parametrize("name", TEXT_FREE)
-def test_bars_draw_no_text_their_title_describes_them(name):
+def test_bars_and_keys_draw_no_text_their_title_describes_them(name):
     svg = every_chart(NASTY, title=NASTY)[name]
     root = parse(svg)
     assert not list(root.iter("text")) and "<text" not in svg
@@ -138,12 +191,13 @@ def test_escaped_labels_keep_their_text_when_there_is_room():
     assert any(t.startswith("<b>x</b>") for t in texts(parse(every_chart(NASTY)["trajectory"])))
 
 
-def test_control_characters_cannot_break_the_xml():
+@pytest.mark.parametrize("name", WITH_DATA_TEXT)
+def test_control_characters_cannot_break_the_xml(name):
     label = "tab\there\x00nul\x0bvt\nnewline"
-    for svg in every_chart(label, title=label).values():
-        root = parse(svg)
-        assert "\x00" not in svg and "\x0b" not in svg
-        assert any(t.startswith("tab here nul vt") for t in [*texts(root), root[0].text])
+    svg = every_chart(label, title=label)[name]
+    root = parse(svg)
+    assert "\x00" not in svg and "\x0b" not in svg
+    assert any(t.startswith("tab here nul vt") for t in [*texts(root), root[0].text])
 
 
 @pytest.mark.parametrize("name", CHARTS)
@@ -157,26 +211,28 @@ def test_numbers_have_fixed_precision():
     coords = [v for e in root.iter() for k, v in e.attrib.items() if k in ("x", "y", "cx", "cy", "x1", "y2")]
     assert coords and all(len(v.rpartition(".")[2]) == 1 for v in coords)
     assert {"50.1", "0.7"} <= set(texts(root)) and "0.3" not in texts(root)  # last value of each series
-    for svg in (charts.layer_bar(100 / 3, 200 / 3), *charts.driver_bars([("a", 10 / 3), ("b", -20 / 7)]),
-                charts.benchmark(100 / 3, 100 / 7, 100 / 9, 200 / 3, "a")):
+    for svg in (charts.layer_bars([("a", 100 / 3, 200 / 3), ("b", 100 / 7, 1 / 9)]),
+                charts.driver_bars([("a", 10 / 3), ("b", -20 / 7), ("c", 1 / 9)]),
+                charts.benchmark([("a", 100 / 3, 100 / 7, 100 / 9, 200 / 3), ("b", 1 / 3, 2 / 3, 1 / 7, 3 / 7)])):
         coords = [v for e in parse(svg).iter() if e.tag not in ("svg", "pattern")  # their sizes are ints
-                  for k, v in e.attrib.items() if k in ("x", "width", "x1", "x2")]
+                  for k, v in e.attrib.items() if k in ("x", "y", "width", "height", "x1", "x2", "y1", "y2")]
         assert coords and all(len(v.rpartition(".")[2]) == 1 for v in coords)
 
 
 # ------------------------------------------------------------------ long names
 
 
-def test_long_labels_stay_whole_in_the_title_and_leave_the_bar_its_size():
+def test_long_labels_stay_whole_in_the_title_and_leave_the_bars_their_size():
     assert len(LONG) == 80
-    for draw in (lambda name: charts.layer_bar(50.0, 50.0, title=name),
-                 lambda name: charts.driver_bars([(name, 3.0)])[0],
-                 lambda name: charts.benchmark(50.0, None, None, None, name)):
+    for draw in (lambda name: charts.layer_bars([(name, 50.0, 50.0), ("b", 20.0, None)]),
+                 lambda name: charts.driver_bars([(name, 3.0), ("b", -1.0)]),
+                 lambda name: charts.benchmark([(name, 50.0, None, None, None), ("b", 20.0, 30.0, 10.0, 40.0)])):
         svg, short = draw(LONG), draw("Fit")
         root = parse(svg)
         assert LONG in root[0].text and "…" not in root[0].text  # the accessible name is not shortened
         assert root.get("width") == str(charts.BAR_WIDTH)
-        assert svg.replace(LONG, "Fit") == short  # the label changes nothing but the title
+        hatch = re.compile(r"hatch-neg-[0-9a-f]+")  # the hatch id is derived from the inputs
+        assert hatch.sub("hatch", svg.replace(LONG, "Fit")) == hatch.sub("hatch", short)  # only the title changes
 
 
 def test_long_milestone_stage_and_threshold_names_are_cut():
@@ -191,10 +247,9 @@ def test_long_milestone_stage_and_threshold_names_are_cut():
 # ------------------------------------------------------------------ trajectory
 
 
-def test_series_differ_by_dash_and_marker_and_have_a_legend():
+def test_series_differ_by_dash_and_marker_without_a_legend_in_the_chart():
     root = parse(charts.trajectory(POINTS))
-    names = texts(root)
-    assert "Revenue" in names and "Engagement" in names
+    assert not {"Score", "Revenue", "Engagement", "Months since onboarding start"} & set(texts(root))  # page text
     lines = list(root.iter("polyline"))
     solid = [p for p in lines if p.get("stroke-dasharray") is None]
     dashed = [p for p in lines if p.get("stroke-dasharray") == "5 3"]
@@ -202,13 +257,35 @@ def test_series_differ_by_dash_and_marker_and_have_a_legend():
     assert all(s.get("stroke") != "none" for s in lines)
     circles, hollow = list(root.iter("circle")), squares(root)
     assert len(in_plot(root, circles)) == 5 and len(in_plot(root, hollow)) == 5
-    assert len(circles) == len(hollow) == 5 + 2  # + legend + key beside the last value at the plot's edge
+    assert len(circles) == len(hollow) == 5 + 1  # + the key beside the last value, right of the plot
     assert {c.get("fill") for c in circles} == {charts.NAVY}
     assert {s.get("fill") for s in hollow} == {"#ffffff"}
-    legend_y = min(num(c, "cy") for c in circles)
-    assert legend_y < plot_box(root)[1]
-    samples = [p for p in lines if {xy.split(",")[1] for xy in p.get("points").split()} == {f"{legend_y:.1f}"}]
-    assert len(samples) == 2  # one line sample per series, beside the legend's markers
+
+
+@pytest.mark.parametrize("series", ["revenue", "engagement"])
+def test_series_key_shows_the_series_line_and_marker(series):
+    root = parse(charts.series_key(series))
+    assert (root.get("width"), root.get("height")) == ("26", "10")
+    assert root[0].text == series.capitalize()
+    [sample] = root.iter("polyline")
+    plotted = parse(charts.trajectory(POINTS))
+    [line, *_] = [p for p in plotted.iter("polyline")
+                  if p.get("stroke-dasharray") == sample.get("stroke-dasharray")]  # the series' line in the chart
+    assert {k: v for k, v in sample.attrib.items() if k != "points"} == {
+        k: v for k, v in line.attrib.items() if k != "points"}
+    markers = [*root.iter("circle"), *squares(root)]
+    assert [m.tag for m in markers] == ["circle" if series == "revenue" else "rect"]
+    ys = {float(xy.split(",")[1]) for xy in sample.get("points").split()}
+    xs = [float(xy.split(",")[0]) for xy in sample.get("points").split()]
+    assert ys == {centre(markers[0])[1]} and min(xs) < centre(markers[0])[0] < max(xs)  # the marker on the line
+    assert 0 <= min(xs) and max(xs) <= 26
+
+
+def test_series_keys_differ():
+    revenue, engagement = charts.series_key("revenue"), charts.series_key("engagement")
+    assert next(parse(revenue).iter("polyline")).get("stroke-dasharray") is None
+    assert next(parse(engagement).iter("polyline")).get("stroke-dasharray") == "5 3"
+    assert not squares(parse(revenue)) and not list(parse(engagement).iter("circle"))
 
 
 def test_where_scores_meet_the_revenue_dot_shows_inside_the_engagement_square():
@@ -228,7 +305,7 @@ def test_missing_scores_break_the_line():
     assert [len(p.get("points").split()) for p in revenue] == [3]  # months 0-2; 4-5 is a two-point run
     assert [len(p.get("points").split()) for p in engagement] == [3]  # months 3-5; 0-1 is a two-point run
     two_point = [p for p in root.iter("polyline") if len(p.get("points").split()) == 2]
-    assert len(two_point) == 2 + 2  # one run per series + the two legend samples
+    assert len(two_point) == 2  # one run per series
 
 
 def test_last_value_of_each_series_is_printed():
@@ -238,13 +315,26 @@ def test_last_value_of_each_series_is_printed():
     assert num(text_element(top, "50.4"), "y") < num(text_element(top, "50.0"), "y") - 8
 
 
+def test_last_markers_end_short_of_the_threshold_names():
+    root = parse(charts.trajectory(POINTS, thresholds=[(75, "Gold"), (60, "Silver")]))
+    dashed = [line for line in root.iter("line") if line.get("stroke-dasharray") == "3 3"]
+    lines_end = min(num(line, "x2") for line in dashed)
+    assert lines_end < min(text_box(text_element(root, name))[0] for name in ("Gold", "Silver"))
+    last_x = num(text_element(root, "5"), "x")  # month 5, the last tick: where the last points sit
+    last = [m for m in [*root.iter("circle"), *squares(root)] if centre(m)[0] == pytest.approx(last_x, abs=0.06)]
+    assert len(last) == 2  # revenue's dot and engagement's square
+    for marker in last:
+        half = num(marker, "r") if marker.tag == "circle" else num(marker, "width") / 2
+        assert centre(marker)[0] + half + num(marker, "stroke-width") / 2 < lines_end
+
+
 def test_points_outside_the_axes_are_clamped_onto_the_plot():
     points = [(-2, 130.0, -10.0), (3, 50.0, 50.0), (6, 40.0, 60.0)]
     root = parse(charts.trajectory(points, milestones=[(-1, "Before start")]))
     left, top, right, bottom = plot_box(root)
     inside = in_plot(root, list(root.iter("circle")))
     assert len(inside) == 3
-    assert all(centre(c)[0] > (left + right) / 2 for c in root.iter("circle") if c not in inside)  # legend, key
+    assert all(centre(c)[0] > right for c in root.iter("circle") if c not in inside)  # the key by the last value
     assert centre(inside[0]) == (left, top)
     engagement = in_plot(root, squares(root))
     assert len(engagement) == 3 and centre(engagement[0]) == pytest.approx((left, bottom), abs=0.06)
@@ -265,6 +355,7 @@ def test_x_axis_spans_whole_months_with_few_ticks():
     assert ticks([(0, 50.0, 50.0), (11.6, 60.0, 60.0)]) == [0, 2, 4, 6, 8, 10, 12]
     assert ticks([(0.3, 50.0, None)]) == [0, 1]
     assert ticks([(2, 50.0, 50.0)], [(4.2, "Certified")]) == [0, 1, 2, 3, 4, 5]
+    assert ticks([(2, 50.0, 50.0)], [(1.0, "1"), (4.2, "2")]) == [0, 1, 2, 3, 4, 5]  # numbered milestones
     assert ticks([(40, 50.0, 50.0)]) == [0, 6, 12, 18, 24, 30, 36]
     for last in (1, 7, 8, 15, 22, 30, 60, 150):
         found = ticks([(last, 50.0, 50.0)])
@@ -273,8 +364,7 @@ def test_x_axis_spans_whole_months_with_few_ticks():
 
 def test_single_point_draws_markers_without_lines():
     root = parse(charts.trajectory([(4, 61.0, 55.0)]))
-    top = plot_box(root)[1]
-    assert all(float(xy.split(",")[1]) < top for p in root.iter("polyline") for xy in p.get("points").split())
+    assert not list(root.iter("polyline"))
     assert len(in_plot(root, list(root.iter("circle")))) == 1 and len(in_plot(root, squares(root))) == 1
     assert {"61.0", "55.0"} <= set(texts(root))
 
@@ -283,8 +373,7 @@ def test_no_points_draws_empty_axes_and_a_note():
     for points in ([], [(1, None, None)]):
         root = parse(charts.trajectory(points, stages=[(3, "Ramp")], thresholds=[(75, "A")]))
         assert "No score history yet" in texts(root)
-        assert "Months since onboarding start" in texts(root)
-        assert not list(root.iter("polyline")) and not list(root.iter("circle"))
+        assert not list(root.iter("polyline")) and not list(root.iter("circle")) and not squares(root)
         assert {"0", "25", "50", "75", "100"} <= set(texts(root))
         assert not any("Ramp" in t or "…" in t for t in texts(root))  # the stage starts after the axis ends
 
@@ -325,10 +414,10 @@ def test_crowded_milestones_keep_their_names_on_a_white_ground():
         assert all(elements.index(line) < elements.index(ground) for line in lines)
 
 
-def test_milestone_at_the_right_edge_is_labelled_to_the_left_of_its_line():
+def test_milestone_at_the_last_month_is_labelled_to_the_left_of_its_line():
     root = parse(charts.trajectory(POINTS, [(5, "Contract renewal signed")]))
     line = next(line for line in root.iter("line") if line.get("stroke-dasharray") == "1 2")
-    assert num(line, "x1") == plot_box(root)[2]
+    assert num(line, "x1") == num(text_element(root, "5"), "x") < plot_box(root)[2]  # at the last tick
     start, end = text_box(text_element(root, "Contract renewal signed"))
     assert 0 <= start and end <= num(line, "x1")
 
@@ -351,187 +440,158 @@ def test_stages_and_thresholds_are_labelled_inside_and_beside_the_plot():
     assert heights == pytest.approx([(bottom - top) * s / 100 for s in (75, 60, 45)], abs=0.1)
 
 
-# ------------------------------------------------------------------ layer bar
+
+# ------------------------------------------------------------------ layer bars
 
 
-def test_layer_bar_draws_revenue_solid_over_engagement_outlined():
-    root = parse(charts.layer_bar(72.4, 65.0))
-    revenue, engagement = bars(root)
-    assert (revenue.get("fill"), revenue.get("stroke")) == (charts.NAVY, None)
-    assert (engagement.get("fill"), engagement.get("stroke")) == (charts.GRID, charts.NAVY)
-    assert num(revenue, "y") + num(revenue, "height") < num(engagement, "y")  # revenue on top, apart
-    assert num(engagement, "y") + num(engagement, "height") <= num(root, "height")
-    assert num(revenue, "height") == num(engagement, "height")
-    assert root[0].text == "Layer scores: revenue 72.4; engagement 65.0"
+def test_layer_bars_put_solid_revenue_over_outlined_engagement_in_each_row():
+    root = parse(charts.layer_bars([("A", 72.4, 65.0), ("B", 30.0, 90.0), ("C", 55.5, 55.5)]))
+    assert (root.get("width"), root.get("height")) == (str(charts.BAR_WIDTH), f"{3 * charts.ROW:g}")
+    rows = rows_of(root)
+    for revenue, engagement in rows:  # two bars per row, in the row's band
+        assert (revenue.get("fill"), revenue.get("stroke")) == (charts.NAVY, None)
+        assert (engagement.get("fill"), engagement.get("stroke")) == (charts.GRID, charts.NAVY)
+        assert vertical(revenue)[1] < vertical(engagement)[0]  # revenue on top, apart
+        assert num(revenue, "height") == num(engagement, "height")
+    bars = [bar for row in rows for bar in row]
+    assert {num(bar, "x") for bar in bars} == {0}
+    assert [num(bar, "width") for bar in bars] == pytest.approx(
+        [s / 100 * charts.BAR_WIDTH for s in (72.4, 65.0, 30.0, 90.0, 55.5, 55.5)], abs=0.06)
 
 
-def test_layer_bar_draws_no_bar_for_a_missing_score():
-    only_engagement = bars(parse(charts.layer_bar(None, 48.2)))
-    assert [(r.get("fill"), r.get("stroke")) for r in only_engagement] == [(charts.GRID, charts.NAVY)]
-    only_revenue = bars(parse(charts.layer_bar(48.2, None)))
-    assert [(r.get("fill"), r.get("stroke")) for r in only_revenue] == [(charts.NAVY, None)]
-    neither = parse(charts.layer_bar(None, None, title="Fit"))
-    assert not bars(neither) and list(neither.iter("line"))  # the track's scale is still drawn
-    assert neither[0].text == "Fit: revenue not scored; engagement not scored"
-    assert parse(charts.layer_bar(48.2, None, title="Fit"))[0].text == "Fit: revenue 48.2; engagement not scored"
+def test_layer_bars_draw_no_bar_for_a_missing_score():
+    root = parse(charts.layer_bars([("A", None, 48.2), ("B", 48.2, None), ("C", None, None)]))
+    assert [[(bar.get("fill"), bar.get("stroke")) for bar in row] for row in rows_of(root)] == [
+        [(charts.GRID, charts.NAVY)], [(charts.NAVY, None)], []]
+    neither = parse(charts.layer_bars([("C", None, None)]))
+    assert rows_of(neither) == [[]] and list(neither.iter("line"))  # the track's scale is still drawn
 
 
-def test_layer_bar_length_is_proportional_and_clamped_to_0_100():
-    revenue, engagement = bars(parse(charts.layer_bar(72.4, 48.2)))
-    assert num(revenue, "x") == num(engagement, "x") == 0
-    assert num(revenue, "width") == pytest.approx(0.724 * charts.BAR_WIDTH, abs=0.06)
-    assert num(engagement, "width") == pytest.approx(0.482 * charts.BAR_WIDTH, abs=0.06)
-    full, empty = bars(parse(charts.layer_bar(130.0, -10.0)))
-    assert num(full, "width") == charts.BAR_WIDTH and num(empty, "width") == 0
-    wide = parse(charts.layer_bar(50.0, 100.0, width=300, height=20))
-    assert (wide.get("width"), wide.get("height")) == ("300", "20")
-    assert [num(r, "width") for r in bars(wide)] == [150, 300]
-    assert all(num(r, "y") + num(r, "height") <= 20 for r in bars(wide))
+def test_layer_bars_are_clamped_to_0_100_and_scale_with_the_width():
+    [[full, empty]] = rows_of(parse(charts.layer_bars([("A", 130.0, -10.0)])))
+    assert span(full) == (0, charts.BAR_WIDTH) and span(empty) == (0, 0)
+    wide = parse(charts.layer_bars([("A", 50.0, 100.0), ("B", 25.0, None)], width=300))
+    assert wide.get("width") == "300"
+    assert [[num(bar, "width") for bar in row] for row in rows_of(wide)] == [[150, 300], [75]]
     grid = sorted(num(line, "x1") for line in wide.iter("line") if line.get("stroke") == charts.GRID)
     assert grid == [75, 150, 225]  # quarter marks of the 0-100 track
+    assert all(vertical(line) == (0, num(wide, "height")) for line in wide.iter("line"))
 
 
-def test_layer_bar_title_escapes_the_data_text():
-    svg = charts.layer_bar(10.0, 20.0, title=NASTY)
-    assert f"<title>{NASTY.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}: revenue 10.0" in svg
-    assert parse(svg)[0].text == f"{NASTY}: revenue 10.0; engagement 20.0"
+def test_layer_bars_title_describes_every_row():
+    root = parse(charts.layer_bars([("Fit", 48.2, None), ("Reach", None, None)]))
+    assert root[0].text == ("Scores by layer. Fit: revenue 48.2, engagement not scored; "
+                            "Reach: revenue not scored, engagement not scored")
+    svg = charts.layer_bars([(NASTY, 10.0, 20.0)], title="Areas")
+    assert f"<title>Areas. {NASTY_XML}: revenue 10.0, engagement 20.0</title>" in svg
 
 
 # ------------------------------------------------------------------ driver bars
 
 
-def test_driver_bars_are_one_svg_per_driver_in_order():
-    svgs = charts.driver_bars([("b", 1.0), ("a", 5.0), ("c", -2.5)])
-    assert len(svgs) == 3
-    assert [parse(svg)[0].text for svg in svgs] == ["b: +1.0 points", "a: +5.0 points", "c: −2.5 points"]
-    assert all(svg.startswith("<svg") and svg.endswith("</svg>") and svg.count("<svg") == 1 for svg in svgs)
-    assert charts.driver_bars([]) == []
-
-
-def test_driver_gains_are_solid_teal_and_losses_hatched_with_an_outline():
-    gain, loss, flat = map(parse, charts.driver_bars([("Certified", 4.2), ("Slow replies", -3.1), ("Flat", 0.0)]))
+def test_driver_gains_are_solid_teal_right_of_zero_and_losses_hatched_left():
+    root = parse(charts.driver_bars([("Certified", 4.2), ("Slow replies", -3.1), ("Flat", 0.0), ("Plan", 1.0)]))
     zero = charts.BAR_WIDTH / 2
-    [up] = bars(gain)
-    assert (up.get("fill"), up.get("stroke")) == (charts.TEAL, None)
-    assert not list(gain.iter("pattern"))  # no loss, no hatch
-    [down] = bars(loss)
-    pattern = next(loss.iter("pattern"))
+    [up], [down], flat, [small_up] = rows_of(root)
+    [pattern] = root.iter("pattern")
+    for gain in (up, small_up):
+        assert (gain.get("fill"), gain.get("stroke")) == (charts.TEAL, None)
+        assert span(gain)[0] == zero < span(gain)[1]
     assert down.get("fill") == f"url(#{pattern.get('id')})" and down.get("stroke") == charts.RED
-    assert span(up)[0] == span(down)[1] == zero  # both start at the zero line, on opposite sides
-    assert span(down)[0] < zero < span(up)[1]
-    assert not bars(flat)  # a zero driver gets no bar
-    for root in (gain, loss, flat):
-        [axis] = [line for line in root.iter("line") if line.get("stroke") == charts.NAVY]
-        assert num(axis, "x1") == num(axis, "x2") == zero
-        assert (num(axis, "y1"), num(axis, "y2")) == (0, num(root, "height"))
-    assert "−3.1" in loss[0].text and "-3.1" not in loss[0].text  # a true minus sign, not a hyphen
+    assert span(down)[0] < span(down)[1] == zero
+    assert flat == []  # a zero driver gets no bar
+    [axis] = [line for line in root.iter("line") if line.get("stroke") == charts.NAVY]
+    assert span(axis) == (zero, zero) and vertical(axis) == (0, num(root, "height"))
 
 
 def test_driver_bars_share_one_symmetric_scale():
     half = charts.BAR_WIDTH / 2 - 1  # room either side of the zero line
 
-    def lengths(items):
-        return [num(bars(parse(svg))[0], "width") for svg in charts.driver_bars(items)]
+    def lengths(items, **size):
+        return [num(bar, "width") for row in rows_of(parse(charts.driver_bars(items, **size))) for bar in row]
 
     assert lengths([("b", 1.0), ("a", 5.0), ("c", -2.5)]) == pytest.approx([half / 5, half, half / 2], abs=0.06)
     assert lengths([("a", 8.0), ("b", -4.0)]) == pytest.approx([half, half / 2], abs=0.06)  # largest fills its side
     assert lengths([("a", -8.0), ("b", 2.0)]) == pytest.approx([half, half / 4], abs=0.06)  # same scale both ways
     assert lengths([("a", 2.0), ("b", 10.0)])[0] == pytest.approx(half / 5, abs=0.06)  # others set the scale
+    assert lengths([("a", 4.0), ("b", -2.0)]) == pytest.approx([half * 4 / 5, half * 2 / 5], abs=0.06)  # at least ±5
+    assert lengths([("b", 1.0)]) == pytest.approx([half / 5], abs=0.06)
+    assert lengths([("b", 5.0)], width=300) == pytest.approx([149], abs=0.06)
 
 
-def test_driver_bars_scale_spans_at_least_five_points():
-    half = charts.BAR_WIDTH / 2 - 1
-    four, two = (bars(parse(svg))[0] for svg in charts.driver_bars([("a", 4.0), ("b", -2.0)]))
-    assert num(four, "width") == pytest.approx(half * 4 / 5, abs=0.06)  # not the whole side: the scale is ±5
-    assert num(two, "width") == pytest.approx(half * 2 / 5, abs=0.06)
-    [small] = bars(parse(charts.driver_bars([("b", 1.0)])[0]))
-    assert num(small, "width") == pytest.approx(half / 5, abs=0.06)
-    [wide] = bars(parse(charts.driver_bars([("b", 5.0)], width=300, height=12)[0]))
-    assert span(wide) == pytest.approx((150, 299), abs=0.06)
-    assert num(wide, "y") > 0 and num(wide, "y") + num(wide, "height") < 12
+def test_hatch_pattern_is_defined_once_only_when_there_is_a_loss():
+    svg = charts.driver_bars([("a", -1.0), ("b", 2.0), ("c", -3.0)])
+    root = parse(svg)
+    [pattern] = root.iter("pattern")
+    [loss], _, [other_loss] = rows_of(root)
+    assert loss.get("fill") == other_loss.get("fill") == f"url(#{pattern.get('id')})"
+    assert pattern.get("patternUnits") == "userSpaceOnUse"  # bounding-box patterns misdraw in WeasyPrint
+    assert list(pattern.iter("line")) and {r.get("fill") for r in pattern.iter("rect")} == {charts.HATCH_FILL}
+    elements = list(root.iter())
+    assert elements.index(pattern) < elements.index(loss)  # defined before it is used
+    assert charts.driver_bars([("a", -1.0), ("b", 2.0), ("c", -3.0)]) == svg  # the id is derived from the inputs
+    gains = charts.driver_bars([("a", 1.0), ("b", 2.0)])
+    assert "url(#" not in gains and "<pattern" not in gains
 
 
-def test_driver_bars_draw_no_text():
-    svgs = charts.driver_bars([(NASTY, 4.2), ("Slow replies", -3.1), ("Flat", 0.0), (LONG, -12.0)])
-    assert all(not list(parse(svg).iter("text")) and "<text" not in svg for svg in svgs)
-
-
-def test_hatch_pattern_is_defined_in_the_svg_that_uses_it():
-    svgs = charts.driver_bars([("a", -1.0), ("b", 2.0), ("c", -3.0)])
-    for svg in (svgs[0], svgs[2]):
-        root = parse(svg)
-        [pattern] = root.iter("pattern")
-        [bar] = bars(root)
-        assert bar.get("fill") == f"url(#{pattern.get('id')})"
-        assert pattern.get("patternUnits") == "userSpaceOnUse"  # bounding-box patterns misdraw in WeasyPrint
-        assert list(pattern.iter("line")) and {r.get("fill") for r in pattern.iter("rect")} == {charts.HATCH_FILL}
-        elements = list(root.iter())
-        assert elements.index(pattern) < elements.index(bar)  # defined before it is used
-    assert "url(#" not in svgs[1] and "<pattern" not in svgs[1]
-    assert charts.driver_bars([("a", -1.0), ("b", 2.0), ("c", -3.0)]) == svgs  # ids derived from the inputs
+def test_driver_bars_title_describes_every_driver_with_its_sign():
+    root = parse(charts.driver_bars([("b", 1.0), ("a", 5.0), ("c", -2.5), ("d", 0.0)]))
+    assert root[0].text == "What moves the score (points): b +1.0; a +5.0; c −2.5; d 0.0"
+    assert "-2.5" not in root[0].text  # a true minus sign, not a hyphen
+    svg = charts.driver_bars([(NASTY, -3.1)], title="Drivers")
+    assert f"<title>Drivers (points): {NASTY_XML} −3.1</title>" in svg
 
 
 # ------------------------------------------------------------------ benchmark
 
 
-def x_on_track(score: float, width: int = charts.BAR_WIDTH) -> float:
-    """Where a score sits on a benchmark track: 0-100 between the track's ends."""
-    return 6 + (width - 12) * score / 100
-
-
-def test_benchmark_draws_band_median_and_marker():
-    root = parse(charts.benchmark(72.4, 58.0, 45.0, 70.0, "Revenue"))
-    track, band = bars(root)
-    assert span(track) == pytest.approx((x_on_track(0), x_on_track(100)), abs=0.06)
-    assert span(band) == pytest.approx((x_on_track(45), x_on_track(70)), abs=0.06)
-    assert band.get("fill") == charts.BAND and track.get("fill") == charts.GRID
-    assert num(band, "height") > num(track, "height")
-    [median] = root.iter("line")
-    assert num(median, "x1") == num(median, "x2") == pytest.approx(x_on_track(58), abs=0.06)
-    assert num(median, "y1") < num(band, "y") and num(median, "y2") > num(band, "y") + num(band, "height")
-    [diamond] = root.iter("path")
-    assert diamond.get("fill") == charts.NAVY
-    xs = [float(step.split()[0].lstrip("MLZ")) for step in diamond.get("d").split("L")]
-    assert (min(xs) + max(xs)) / 2 == pytest.approx(x_on_track(72.4), abs=0.06)
-    assert 0 <= min(xs) and max(xs) <= charts.BAR_WIDTH
+def test_benchmark_draws_track_band_median_and_diamond_in_each_row():
+    rows = [("Revenue", 72.4, 58.0, 45.0, 70.0), ("Engagement", 30.0, 50.0, 20.0, 60.0)]
+    drawn = rows_of(parse(charts.benchmark(rows)))
+    for (_, value, median, low, high), marks in zip(rows, drawn, strict=True):
+        assert len(marks) == 4
+        [track] = [m for m in marks if m.get("fill") == charts.GRID]
+        [band] = [m for m in marks if m.get("fill") == charts.BAND]
+        [tick] = [m for m in marks if m.tag == "line"]
+        [diamond] = [m for m in marks if m.tag == "path"]
+        assert span(track) == pytest.approx((x_on_track(0), x_on_track(100)), abs=0.06)
+        assert span(band) == pytest.approx((x_on_track(low), x_on_track(high)), abs=0.06)
+        assert span(tick) == pytest.approx((x_on_track(median),) * 2, abs=0.06)
+        assert mid(diamond) == pytest.approx(x_on_track(value), abs=0.06)
+        assert diamond.get("fill") == charts.NAVY and tick.get("stroke") == charts.INK
+        assert vertical(tick)[0] < vertical(band)[0] < vertical(track)[0]  # tick crosses the band, band the track
+        assert vertical(track)[1] < vertical(band)[1] < vertical(tick)[1]
 
 
 def test_benchmark_leaves_out_what_is_missing():
-    root = parse(charts.benchmark(None, None, 45.0, None, "Engagement"))
-    assert not list(root.iter("path")) and not list(root.iter("line"))
-    assert len(bars(root)) == 1  # the track only: a band needs both ends
-    root = parse(charts.benchmark(50.0, None, None, None, "Engagement"))
-    assert len(list(root.iter("path"))) == 1 and not list(root.iter("line")) and len(bars(root)) == 1
-    root = parse(charts.benchmark(None, 50.0, None, 60.0, "Engagement"))
-    assert not list(root.iter("path")) and len(list(root.iter("line"))) == 1 and len(bars(root)) == 1
+    root = parse(charts.benchmark([("a", None, None, 45.0, None), ("b", 50.0, None, None, None),
+                                   ("c", None, 50.0, None, 60.0)]))
+    assert [sorted(m.tag for m in marks) for marks in rows_of(root)] == [
+        ["rect"],  # the track only: a band needs both ends
+        ["path", "rect"],
+        ["line", "rect"]]
 
 
 def test_benchmark_clamps_to_the_track_and_orders_the_band():
-    root = parse(charts.benchmark(130.0, -20.0, 70.0, 45.0, "Revenue"))
-    _, band = bars(root)
+    root = parse(charts.benchmark([("a", 130.0, -20.0, 70.0, 45.0), ("b", -5.0, 120.0, None, None)]))
+    first, second = rows_of(root)
+    [band] = [m for m in first if m.get("fill") == charts.BAND]
     assert span(band) == pytest.approx((x_on_track(45), x_on_track(70)), abs=0.06)
-    assert num(next(root.iter("line")), "x1") == pytest.approx(x_on_track(0), abs=0.06)
-    xs = [float(step.split()[0].lstrip("MLZ")) for step in next(root.iter("path")).get("d").split("L")]
-    assert (min(xs) + max(xs)) / 2 == pytest.approx(x_on_track(100), abs=0.06)
-    assert max(xs) <= charts.BAR_WIDTH
-    assert "segment middle half 45.0–70.0" in root[0].text
+    for marks, value_at, median_at in ((first, 100, 0), (second, 0, 100)):
+        [tick] = [m for m in marks if m.tag == "line"]
+        [diamond] = [m for m in marks if m.tag == "path"]
+        assert span(tick)[0] == pytest.approx(x_on_track(median_at), abs=0.06)
+        assert mid(diamond) == pytest.approx(x_on_track(value_at), abs=0.06)
+        assert 0 <= span(diamond)[0] and span(diamond)[1] <= charts.BAR_WIDTH
+    assert "middle half 45.0–70.0" in root[0].text
 
 
-def test_benchmark_title_describes_value_median_and_band():
-    assert parse(charts.benchmark(72.4, 58.0, 45.0, 70.0, "Revenue"))[0].text == (
-        "Revenue: 72.4; segment middle half 45.0–70.0; segment median 58.0")
-    assert parse(charts.benchmark(None, None, 45.0, None, "Engagement"))[0].text == "Engagement: not scored"
-    assert parse(charts.benchmark(None, 58.0, None, None, "Engagement"))[0].text == (
-        "Engagement: not scored; segment median 58.0")
-    svg = charts.benchmark(72.4, 58.0, 45.0, 70.0, NASTY)
-    assert "<title>&lt;b&gt;x&lt;/b&gt; &amp; {{ 7*7 }}: 72.4;" in svg
-    assert parse(svg)[0].text.startswith(f"{NASTY}: 72.4; segment middle half")
-
-
-def test_benchmark_draws_no_text():
-    for args in ((72.4, 58.0, 45.0, 70.0), (None, None, None, None), (10.0, 90.0, 5.0, 95.0)):
-        svg = charts.benchmark(*args, NASTY)
-        assert not list(parse(svg).iter("text")) and "<text" not in svg
+def test_benchmark_title_describes_every_row():
+    root = parse(charts.benchmark([("Revenue", 72.4, 58.0, 45.0, 70.0), ("Engagement", None, 58.0, None, None)]))
+    assert root[0].text == ("Against the segment: Revenue 72.4, segment middle half 45.0–70.0, segment median 58.0; "
+                            "Engagement not scored, segment median 58.0")
+    svg = charts.benchmark([(NASTY, 72.4, None, None, None)], title="Peers")
+    assert f"<title>Peers: {NASTY_XML} 72.4</title>" in svg
 
 
 # ------------------------------------------------------------------ WeasyPrint
@@ -546,25 +606,29 @@ def test_weasyprint_draws_the_chart_text_in_open_sans_but_not_the_titles():
     from reports.fetcher import RestrictedFetcher
     from reports.render import svg_image
 
-    bar_rows = [charts.layer_bar(72.4, None, title="Hidden title two"),
-                *charts.driver_bars([("Hidden title three", -3.1), ("Hidden title four", 2.0)]),
-                charts.benchmark(None, 58.0, 45.0, 70.0, "Hidden title five")]
-    images = [svg_image(charts.trajectory(POINTS, [(2, NASTY)], [(3, "Ramp")], [(75, "A")], title="Hidden title one")),
-              *map(svg_image, bar_rows)]
-    assert all(str(img).startswith('<img ') and 'src="data:image/svg+xml;base64,' in img for img in images)
-    rows = "".join(f'<div class="row"><span class="bar">{img}</span></div>' for img in images[1:])
+    trajectory = charts.trajectory(POINTS, [(2, NASTY), (3, "1")], [(3, "Ramp")], [(75, "A")], title="Hidden title one")
+    keys = [svg_image(charts.series_key(s), "sample") for s in ("revenue", "engagement")]
+    bars = [svg_image(chart, "bars") for chart in (
+        charts.layer_bars([("Hidden title two", 72.4, None)]),
+        charts.driver_bars([("Hidden title three", -3.1), ("Hidden title four", 2.0)]),
+        charts.benchmark([("Hidden title five", None, 58.0, 45.0, 70.0)]))]
+    images = [svg_image(trajectory), *keys, *bars]
+    assert all(img.startswith('<img ') and 'src="data:image/svg+xml;base64,' in img for img in images)
+    rows = "".join(f'<div class="rows">{img}</div>' for img in bars)
     # The page margins print "Page n of m" in Open Sans; left out so that only the charts draw text.
     html = ('<html><head><link rel="stylesheet" href="scorecard.css">'
             "<style>@page { @bottom-left { content: none } @bottom-right { content: none } }</style></head>"
-            f'<body><div class="chart">{images[0]}</div>{rows}</body></html>')
+            f'<body><p class="key chart-key"><span class="sample">{keys[0]}</span> '
+            f'<span class="sample">{keys[1]}</span></p>'
+            f'<div class="chart">{images[0]}</div>{rows}</body></html>')
     fetcher = RestrictedFetcher([TEMPLATES])
     pdf = weasyprint.HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).write_pdf()
     assert not fetcher.blocked
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages)
-    for expected in (NASTY, "Months since onboarding start", "Ramp", "72.4", "61.3", "Revenue", "Engagement"):
+    for expected in (NASTY, "Ramp", "72.4", "61.3"):
         assert expected in text
-    for hidden in ("Hidden title", "not scored", "points", "median"):
+    for hidden in ("Hidden title", "not scored", "points", "median", "Revenue", "Engagement"):
         assert hidden not in text
     assert pdf_fonts(reader) == {"Open-Sans", "Open-Sans-Bold"}  # bold: the last values
 
