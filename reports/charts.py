@@ -49,7 +49,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # invalid in XML 1.0 (or, for tab/new
 
 # ------------------------------------------------------------------ trajectory
 
-LEGEND_BAND = 3  # clear space above the milestone rows (the key and axis title are page text: see series_key)
+LEGEND_BAND = 3  # clear space above the milestone rows (the key and axis title are page text)
 FLAG_ROW = 10  # height of one row of milestone labels
 FLAG_ROWS = 4  # at most this many staggered rows before labels are shortened instead
 FLAG_GAP = 4  # clear space kept around milestone label text
@@ -152,13 +152,6 @@ def trajectory(points: Sequence[tuple[float, float | None, float | None]],
             text_y = _side_y(x, y_of(score), _width(text, VALUE), VALUE, taken, top, bottom)
             parts.append(_text(x, text_y + ASCENT * VALUE, text, VALUE, INK, bold=True))
     return _svg(width, height, title, parts)
-
-
-def series_key(series: str) -> str:
-    """The line sample and marker of one trajectory series ("revenue" or "engagement"), for a key
-    set as page text beside the chart (SVG text is costly to render, letter by letter)."""
-    label, colour, dash, marker = next(style for style in SERIES if style[0].lower() == series)
-    return _svg(26, 10, label, [_polyline([(2, 5), (24, 5)], colour, dash), _marker(marker, 13, 5, colour)])
 
 
 def _flags(marks: list[tuple[float, str]], width: float,

@@ -1,11 +1,10 @@
 """Scorecard contexts to PDF bytes: Jinja2 for the HTML, WeasyPrint for the pages.
 
-Writing a PDF costs far more than laying it out (WeasyPrint subsets the fonts for every file), so
-a chunk of partners is laid out and written as one document, then split into one PDF per partner
-with pypdf. Page numbers restart per partner through CSS page groups; a partner whose scorecard
-runs onto a second page is found after layout and the chunk is laid out again with its page count.
-Tagged (accessible) PDFs keep their structure tree only when written whole, so ``accessible``
-writes each partner's pages as its own document instead.
+Parsing the stylesheet and loading fonts cost the same for one scorecard as for twenty, so a chunk
+of partners is laid out as one document; each partner's pages are then written as a PDF of their
+own (with HarfBuzz, subsetting the fonts per file is cheap). Page numbers restart per partner
+through CSS page groups; a partner whose scorecard runs onto a second page is found after layout
+and laid out again on its own with its real page count.
 """
 
 from __future__ import annotations
@@ -14,10 +13,8 @@ import base64
 import contextlib
 import html
 import datetime as dt
-import io
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -26,8 +23,6 @@ from typing import Any, Iterator, Literal, Sequence
 
 import jinja2
 from markupsafe import Markup, escape
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import BooleanObject, DictionaryObject, NameObject, StreamObject, TextStringObject
 
 from scoring.benchmarks import MIN_SEGMENT_SIZE
 
@@ -124,92 +119,33 @@ def render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions, model_s
 
 def _write(document, cards: Sequence[dict[str, Any]], ranges: Sequence[tuple[int, int]],
            options: RenderOptions) -> list[bytes]:
-    """The laid-out ``document`` as one PDF per card (``ranges`` are each card's pages)."""
+    """The laid-out ``document`` as one PDF per card (``ranges`` are each card's pages).
+
+    Each file is written from its own pages only, so it holds its own fonts (subset to its own
+    glyphs) and drawings, nothing of its chunk-mates, and its bytes do not depend on them.
+    """
     stamp = _stamp(cards[0]["model"]["as_of"])
     document.metadata.created = document.metadata.modified = stamp
     document.metadata.authors = [options.author]
-    document.metadata.description = _subject(cards[0])
     document.metadata.generator = "pscore"
-    with _source_date(cards[0]["model"]["as_of"]):
-        if options.accessible:
-            out = []
-            for card, (start, end) in zip(cards, ranges):
-                document.metadata.title = _title(card)
-                out.append(document.copy(document.pages[start:end]).write_pdf(pdf_variant="pdf/ua-1"))
-            return out
-        document.metadata.title = "Partner scorecards"
-        pdf = document.write_pdf()
-    return split(pdf, ranges, cards, options, stamp)
-
-
-def split(pdf: bytes, ranges: Sequence[tuple[int, int]], cards: Sequence[dict[str, Any]], options: RenderOptions,
-          stamp: str) -> list[bytes]:
-    """Cut a chunk's PDF into one file per card, each with its own title.
-
-    WeasyPrint gives every page of a document the same resource dictionary, so a page copied as is
-    would carry every chunk-mate's charts and fonts: resources are first cut down to what the
-    page's own drawing refers to, and no other partner's data can travel in the file.
-    """
-    reader = PdfReader(io.BytesIO(pdf))
-    date = "D:" + stamp.replace("-", "").replace("T", "").replace(":", "").replace("Z", "") + "Z"
+    variant = {"pdf_variant": "pdf/ua-1"} if options.accessible else {}
     out = []
-    for card, (start, end) in zip(cards, ranges):
-        writer = PdfWriter()
-        for k in range(start, end):
-            page = reader.pages[k]
-            _keep_used_resources(page, page.get_contents().get_data())
-            writer.add_page(page)
-        writer.add_metadata({"/Title": _title(card), "/Author": options.author, "/Subject": _subject(card),
-                             "/Creator": "pscore", "/Producer": "pscore (WeasyPrint, pypdf)",
-                             "/CreationDate": date, "/ModDate": date})
-        writer._root_object[NameObject("/Lang")] = TextStringObject(LANG)
-        writer._root_object[NameObject("/ViewerPreferences")] = DictionaryObject(
-            {NameObject("/DisplayDocTitle"): BooleanObject(True)})
-        buffer = io.BytesIO()
-        writer.write(buffer)
-        out.append(buffer.getvalue())
+    with _source_date(cards[0]["model"]["as_of"]):
+        for card, (start, end) in zip(cards, ranges):
+            document.metadata.title = _title(card)
+            document.metadata.description = _subject(card)
+            out.append(document.copy(document.pages[start:end]).write_pdf(**variant))
     return out
 
 
-_NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
-_NAMED = ("/XObject", "/Font", "/ExtGState", "/Pattern", "/Shading", "/ColorSpace", "/Properties")
-
-
-def _keep_used_resources(holder, content: bytes) -> None:
-    """Give ``holder`` (a page, form or pattern) its own resources holding only the names its
-    ``content`` uses, recursively for the forms and patterns it keeps."""
-    resources = holder.get("/Resources")
-    if resources is None:
-        return
-    resources = resources.get_object()
-    used = {name.decode("latin-1") for name in _NAME.findall(content)}
-    pruned = DictionaryObject()
-    for category, entries in resources.items():
-        entries = entries.get_object()
-        if category in _NAMED and isinstance(entries, DictionaryObject):
-            entries = DictionaryObject({key: value for key, value in entries.items() if key[1:] in used})
-            if category in ("/XObject", "/Pattern"):
-                for value in entries.values():
-                    inner = value.get_object()
-                    if isinstance(inner, StreamObject) and "/Resources" in inner:
-                        _keep_used_resources(inner, inner.get_data())
-        pruned[NameObject(category)] = entries
-    holder[NameObject("/Resources")] = pruned
-
-
 def _page_ranges(document, n: int) -> list[tuple[int, int]]:
-    """(first, end) page of each card, from the ``card-<i>`` anchor on the page where it starts."""
-    starts = [-1] * n
-    for k, page in enumerate(document.pages):
-        for anchor in page.anchors:
-            if anchor.startswith("card-"):
-                i = int(anchor[5:])
-                if starts[i] < 0:
-                    starts[i] = k
-    if min(starts, default=0) < 0:
-        raise RuntimeError("a scorecard did not appear in the laid-out document")
-    ends = [*starts[1:], len(document.pages)]
-    return list(zip(starts, ends))
+    """(first, end) page of each card: a card starts on the page holding its name, the only
+    first-level heading (bookmark) of a scorecard. Element ids would do too, but they end up as
+    named destinations in the PDF and would make a file depend on its place in the chunk."""
+    starts = [k for k, page in enumerate(document.pages) if any(level == 1 for level, *_ in page.bookmarks)]
+    if len(starts) != n:
+        raise RuntimeError(f"{n} scorecards laid out as {len(starts)} headed pages")
+    return list(zip(starts, [*starts[1:], len(document.pages)]))
 
 
 @contextlib.contextmanager

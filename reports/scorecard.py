@@ -224,7 +224,6 @@ class _Batch:
         numbered = [(month, str(k)) for k, (month, _) in enumerate(marks, start=1)]
         card["trajectory"] = Markup(charts.trajectory(points, numbered, self.stages, self.thresholds,
                                                       width=560, height=140))
-        card["series_keys"] = {s: Markup(charts.series_key(s)) for s in ("revenue", "engagement")}
         card["layer_chart"] = Markup(charts.layer_bars([(l["label"], l["revenue"], l["engagement"])
                                                         for l in card["layers"]]))
         rows = [*card["drivers"]["up"], *card["drivers"]["down"]]

@@ -125,7 +125,7 @@ def x_on_track(score: float, width: int = charts.BAR_WIDTH) -> float:
     return 6 + (width - 12) * score / 100
 
 
-CHARTS = ["trajectory", "series_key_revenue", "series_key_engagement", "layer_bars", "driver_bars", "benchmark"]
+CHARTS = ["trajectory", "layer_bars", "driver_bars", "benchmark"]
 TEXT_FREE = CHARTS[1:]
 WITH_DATA_TEXT = ["trajectory", "layer_bars", "driver_bars", "benchmark"]
 BARS = ["layer_bars", "driver_bars", "benchmark"]
@@ -135,8 +135,6 @@ def every_chart(label: str = "Label", title: str = "Chart") -> dict[str, str]:
     return {
         "trajectory": charts.trajectory(POINTS, [(1.5, label), (1.7, label)], [(3, label)], [(75, label)],
                                         title=title),
-        "series_key_revenue": charts.series_key("revenue"),
-        "series_key_engagement": charts.series_key("engagement"),
         "layer_bars": charts.layer_bars([(label, 72.4, None), (label, None, 48.2)], title=title),
         "driver_bars": charts.driver_bars([(label, 4.2), (label, -3.1)], title=title),
         "benchmark": charts.benchmark([(label, 72.4, 58.0, 45.0, 70.0), (label, None, None, None, None)],
@@ -177,7 +175,7 @@ def test_bar_titles_describe_every_row_with_its_label(name):
 
 
 @pytest.mark.parametrize("name", TEXT_FREE)
-def test_bars_and_keys_draw_no_text_their_title_describes_them(name):
+def test_bars_draw_no_text_their_title_describes_them(name):
     svg = every_chart(NASTY, title=NASTY)[name]
     root = parse(svg)
     assert not list(root.iter("text")) and "<text" not in svg
@@ -260,32 +258,6 @@ def test_series_differ_by_dash_and_marker_without_a_legend_in_the_chart():
     assert len(circles) == len(hollow) == 5 + 1  # + the key beside the last value, right of the plot
     assert {c.get("fill") for c in circles} == {charts.NAVY}
     assert {s.get("fill") for s in hollow} == {"#ffffff"}
-
-
-@pytest.mark.parametrize("series", ["revenue", "engagement"])
-def test_series_key_shows_the_series_line_and_marker(series):
-    root = parse(charts.series_key(series))
-    assert (root.get("width"), root.get("height")) == ("26", "10")
-    assert root[0].text == series.capitalize()
-    [sample] = root.iter("polyline")
-    plotted = parse(charts.trajectory(POINTS))
-    [line, *_] = [p for p in plotted.iter("polyline")
-                  if p.get("stroke-dasharray") == sample.get("stroke-dasharray")]  # the series' line in the chart
-    assert {k: v for k, v in sample.attrib.items() if k != "points"} == {
-        k: v for k, v in line.attrib.items() if k != "points"}
-    markers = [*root.iter("circle"), *squares(root)]
-    assert [m.tag for m in markers] == ["circle" if series == "revenue" else "rect"]
-    ys = {float(xy.split(",")[1]) for xy in sample.get("points").split()}
-    xs = [float(xy.split(",")[0]) for xy in sample.get("points").split()]
-    assert ys == {centre(markers[0])[1]} and min(xs) < centre(markers[0])[0] < max(xs)  # the marker on the line
-    assert 0 <= min(xs) and max(xs) <= 26
-
-
-def test_series_keys_differ():
-    revenue, engagement = charts.series_key("revenue"), charts.series_key("engagement")
-    assert next(parse(revenue).iter("polyline")).get("stroke-dasharray") is None
-    assert next(parse(engagement).iter("polyline")).get("stroke-dasharray") == "5 3"
-    assert not squares(parse(revenue)) and not list(parse(engagement).iter("circle"))
 
 
 def test_where_scores_meet_the_revenue_dot_shows_inside_the_engagement_square():
@@ -607,20 +579,17 @@ def test_weasyprint_draws_the_chart_text_in_open_sans_but_not_the_titles():
     from reports.render import svg_image
 
     trajectory = charts.trajectory(POINTS, [(2, NASTY), (3, "1")], [(3, "Ramp")], [(75, "A")], title="Hidden title one")
-    keys = [svg_image(charts.series_key(s), "sample") for s in ("revenue", "engagement")]
     bars = [svg_image(chart, "bars") for chart in (
         charts.layer_bars([("Hidden title two", 72.4, None)]),
         charts.driver_bars([("Hidden title three", -3.1), ("Hidden title four", 2.0)]),
         charts.benchmark([("Hidden title five", None, 58.0, 45.0, 70.0)]))]
-    images = [svg_image(trajectory), *keys, *bars]
+    images = [svg_image(trajectory), *bars]
     assert all(img.startswith('<img ') and 'src="data:image/svg+xml;base64,' in img for img in images)
     rows = "".join(f'<div class="rows">{img}</div>' for img in bars)
     # The page margins print "Page n of m" in Open Sans; left out so that only the charts draw text.
     html = ('<html><head><link rel="stylesheet" href="scorecard.css">'
             "<style>@page { @bottom-left { content: none } @bottom-right { content: none } }</style></head>"
-            f'<body><p class="key chart-key"><span class="sample">{keys[0]}</span> '
-            f'<span class="sample">{keys[1]}</span></p>'
-            f'<div class="chart">{images[0]}</div>{rows}</body></html>')
+            f'<body><div class="chart">{images[0]}</div>{rows}</body></html>')
     fetcher = RestrictedFetcher([TEMPLATES])
     pdf = weasyprint.HTML(string=html, base_url=str(TEMPLATES) + "/", url_fetcher=fetcher).write_pdf()
     assert not fetcher.blocked
