@@ -64,17 +64,20 @@ class _Batch:
         self.result, self.extras, self.audience = result, extras, audience
         self.internal = audience == "internal"
         self.spec = result.model.spec
-        self.frame = result.frame.reset_index(drop=True)
-        self.partners = (partners.reset_index(drop=True) if partners is not None
-                         else pd.DataFrame(index=range(len(self.frame))))
+        # plain records: a batch reads hundreds of cards, and pandas row access costs per call
+        frame = result.frame.reset_index(drop=True)
+        self.rows = frame.to_dict("records")
+        self.info = partners.to_dict("records") if partners is not None else [{} for _ in self.rows]
         self.labels = {m.id: m for m in self.spec.metrics}
         self.layer_labels = [(layer.id, layer.label) for layer in self.spec.layers]
-        self.bench = segment_benchmarks(result).reset_index(drop=True)
+        self.bench = segment_benchmarks(result).to_dict("records")
         history = extras.history_scores if extras.history_scores is not None else pd.DataFrame(
             columns=["partner_id", "period", "months_since_start", "revenue_score", "engagement_score",
                      "composite_score"])
-        self.history = {pid: rows for pid, rows in history.groupby("partner_id", sort=False)}
-        self.trend = trend(history, self.frame["partner_id"], self.frame, result.as_of)
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        for record in history.to_dict("records"):
+            self.history.setdefault(str(record["partner_id"]), []).append(record)
+        self.trend = trend(history, frame["partner_id"], frame, result.as_of).to_dict("records")
         positions = pd.Index(result.frame.index)
         self.drivers = _grouped(result.top_drivers(), positions)
         self.actions = _grouped(result.actions, positions)
@@ -88,7 +91,7 @@ class _Batch:
         self.calibrated = self.internal and self.spec.calibration is not None
 
     def card(self, i: int) -> dict[str, Any]:
-        row = self.frame.iloc[i]
+        row = self.rows[i]
         pid = str(row["partner_id"])
         shown = self._shown_metrics(i)
         card = {
@@ -120,8 +123,8 @@ class _Batch:
 
     # -------------------------------------------------------------- sections
 
-    def _partner(self, i: int, row: pd.Series) -> dict[str, Any]:
-        info = self.partners.iloc[i] if len(self.partners.columns) else pd.Series(dtype=object)
+    def _partner(self, i: int, row: dict[str, Any]) -> dict[str, Any]:
+        info = self.info[i]
         start = info.get("onboarding_start")
         return {
             "id": str(row["partner_id"]),
@@ -133,11 +136,12 @@ class _Batch:
             "owner": _text(info.get("owner")) if self.internal else "",
         }
 
-    def _scores(self, i: int, row: pd.Series) -> list[dict[str, Any]]:
+    def _scores(self, i: int, row: dict[str, Any]) -> list[dict[str, Any]]:
         outcomes = {o.id: o.label for o in self.spec.outcomes}
-        since = self.trend.at[i, "trend_period"]
+        change = self.trend[i]
+        since = change["trend_period"]
         return [{"key": key, "label": outcomes.get(key, "Composite score"), "value": _number(row[column]),
-                 "change": _number(self.trend.at[i, f"{column}_change"]), "since": since}
+                 "change": _number(change[f"{column}_change"]), "since": since}
                 for key, column in OUTCOME_ROWS]
 
     def _tier(self, tier_id: str) -> dict[str, str]:
@@ -150,14 +154,11 @@ class _Batch:
         return next((s.label for s in self.spec.stages if s.id == stage_id), str(stage_id))
 
     def _drivers(self, i: int) -> dict[str, list[tuple[str, float]]]:
-        rows = self.drivers.get(i)
-        if rows is None:
-            return {"up": [], "down": []}
-        return {d: [(r.label, float(r.points)) for r in rows[rows["direction"] == d].itertuples()]
-                for d in ("up", "down")}
+        rows = self.drivers.get(i, [])
+        return {d: [(r["label"], float(r["points"])) for r in rows if r["direction"] == d] for d in ("up", "down")}
 
-    def _benchmark(self, i: int, row: pd.Series) -> dict[str, Any]:
-        b = self.bench.iloc[i]
+    def _benchmark(self, i: int, row: dict[str, Any]) -> dict[str, Any]:
+        b = self.bench[i]
         size = int(b["segment_size"])
         rows = [{"key": key, "label": label, "value": _number(row[column]),
                  "percentile": _number(b[f"{key}_segment_percentile"]), "p25": _number(b[f"{key}_segment_p25"]),
@@ -167,28 +168,26 @@ class _Batch:
         return {"segment": _text(row["segment"]), "size": size, "available": available, "rows": rows}
 
     def _actions(self, i: int) -> list[dict[str, str]]:
-        rows = self.actions.get(i)
-        if rows is None:
-            return []
+        rows = self.actions.get(i, [])
         if self.internal:
-            return [{"action": r.action, "detail": r.detail, "owner_role": r.owner_role} for r in rows.itertuples()]
-        return [{"action": r.action, "detail": r.partner_detail, "owner_role": ""}
-                for r in rows.itertuples() if not r.internal_only]
+            return [{"action": r["action"], "detail": r["detail"], "owner_role": r["owner_role"]} for r in rows]
+        return [{"action": r["action"], "detail": r["partner_detail"], "owner_role": ""}
+                for r in rows if not r["internal_only"]]
 
     def _data_notes(self, i: int, pid: str) -> list[str]:
         notes: list[str] = []
-        rows = self.flags.get(i)
-        if rows is not None:
-            for (flag, problem, action), group in rows.groupby(["flag", "problem", "action"], sort=False,
-                                                               dropna=False):
-                if flag == "provisional":
-                    continue  # shown next to the scores
-                names = [self.labels[c].label for c in group["column"] if c in self.labels]
-                subject = f"{', '.join(names)}: " if names else ""
-                notes.append(f"{subject}{problem} ({action}).")
+        grouped: dict[tuple[str, str, str], list[str]] = {}  # one note per kind of problem, metrics listed
+        for r in self.flags.get(i, []):
+            if r["flag"] != "provisional":  # shown next to the scores
+                names = grouped.setdefault((r["flag"], r["problem"], r["action"]), [])
+                if r["column"] in self.labels:
+                    names.append(self.labels[r["column"]].label)
+        for (_, problem, action), names in grouped.items():
+            subject = f"{', '.join(names)}: " if names else ""
+            notes.append(f"{subject}{problem} ({action}).")
         history = self.history.get(pid)
-        if history is not None and len(history):
-            last = max(history["period"])
+        if history:
+            last = max(r["period"] for r in history)
             if (self.result.as_of - last).days > STALE_HISTORY_DAYS:
                 notes.append(f"Latest monthly snapshot is from {last:%d %b %Y}; the trend may be out of date.")
         if self.internal:
@@ -198,10 +197,9 @@ class _Batch:
     def _shown_metrics(self, i: int) -> set[str]:
         """Metrics the scorecard shows as drivers: their definitions are printed (data notes only name
         the missing ones)."""
-        frame = self.drivers.get(i)
-        return set() if frame is None else {str(v) for v in frame["metric"] if v in self.labels or v == ADJUSTMENT}
+        return {str(r["metric"]) for r in self.drivers.get(i, []) if r["metric"] in self.labels or r["metric"] == ADJUSTMENT}
 
-    def _prediction(self, row: pd.Series) -> dict[str, Any]:
+    def _prediction(self, row: dict[str, Any]) -> dict[str, Any]:
         return {"probability": _number(row["engagement_probability"]), "expected": _number(row["expected_revenue"]),
                 "low": _number(row["expected_revenue_low"]), "high": _number(row["expected_revenue_high"]),
                 "horizon": self.spec.horizon_months}
@@ -209,12 +207,8 @@ class _Batch:
     def _charts(self, card: dict[str, Any]) -> None:
         """Add the SVG charts (trusted markup from :mod:`reports.charts`) to ``card``."""
         pid = card["partner"]["id"]
-        points = []
-        history = self.history.get(pid)
-        if history is not None:
-            points = [(m, _number(r), _number(e)) for m, r, e in
-                      zip(history["months_since_start"], history["revenue_score"], history["engagement_score"])
-                      if not _missing(m)]
+        points = [(h["months_since_start"], _number(h["revenue_score"]), _number(h["engagement_score"]))
+                  for h in self.history.get(pid, []) if not _missing(h["months_since_start"])]
         revenue, engagement = card["scores"][0]["value"], card["scores"][1]["value"]
         if card["months"] is not None and (revenue is not None or engagement is not None):
             points.append((card["months"], revenue, engagement))
@@ -247,12 +241,14 @@ class _Batch:
 # ------------------------------------------------------------------ helpers
 
 
-def _grouped(frame: pd.DataFrame, positions: pd.Index) -> dict[int, pd.DataFrame]:
-    """Long-format result table split by the partner's row position."""
+def _grouped(frame: pd.DataFrame, positions: pd.Index) -> dict[int, list[dict[str, Any]]]:
+    """Long-format result table as records per partner row position, in the table's order."""
+    out: dict[int, list[dict[str, Any]]] = {}
     if frame.empty:
-        return {}
-    where = positions.get_indexer(frame["row"])
-    return {int(k): g for k, g in frame.groupby(where, sort=False)}
+        return out
+    for where, record in zip(positions.get_indexer(frame["row"]), frame.to_dict("records")):
+        out.setdefault(int(where), []).append(record)
+    return out
 
 
 def _by_partner(frame: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
