@@ -268,3 +268,16 @@ def test_a_scorecard_rendered_in_a_chunk_carries_only_its_own_charts_and_fonts(t
     latin = {str(f["/BaseFont"]).split("+")[-1] for f in _fonts(PdfReader(io.BytesIO(together[0])))}
     assert latin == {"Open-Sans", "Open-Sans-Bold"}  # the chunk-mate's CJK font stays out
     assert together == alone  # a partner's file does not depend on which partners were rendered with it
+
+
+def test_a_logo_given_by_the_user_is_printed_and_nothing_else_is_fetched(tmp_path, scored_demo):
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 40), (31, 58, 95)).save(logo)
+    cards = scorecards.build_cards(scored_demo, [0], "partner")
+    plain = render_pdfs(cards, RenderOptions(), scored_demo.model.spec)[0]
+    branded = render_pdfs(cards, RenderOptions(logo=logo), scored_demo.model.spec)[0]
+    assert _xobjects(PdfReader(io.BytesIO(branded))) == _xobjects(PdfReader(io.BytesIO(plain))) + 1
+    with pytest.raises(ValueError, match="logo file not found"):
+        RenderOptions(logo=tmp_path / "missing.png")

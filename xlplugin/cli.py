@@ -286,7 +286,8 @@ def report_group() -> None:
 @click.option("--tier", "tiers", multiple=True, metavar="TIER", help="Only partners in this tier (repeatable).")
 @click.option("--audience", type=click.Choice(["partner", "internal"]), default="partner", show_default=True,
               help="partner: safe to send (no internal forecast, owner or notes); internal: everything.")
-@click.option("--paper", type=click.Choice(["A4", "Letter"], case_sensitive=False), default="A4", show_default=True)
+@click.option("--paper", type=click.Choice(["A4", "Letter"], case_sensitive=False), default="A4", show_default=True,
+              help="Page size.")
 @click.option("--accessible", is_flag=True, help="Tagged PDF (PDF/UA-1) for screen readers; slower.")
 @click.option("--logo", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Image shown at the top right of every scorecard (PNG, JPEG or SVG).")
