@@ -66,7 +66,9 @@ def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book
                     if name in sheets else None) for name in (MILESTONES_SHEET, INTERVENTIONS_SHEET)}
     cards = build_cards(scored, chosen, audience, extra)
     out_dir = book_path.parent / f"{book_path.stem} scorecards {as_of.isoformat()}"
-    summary = write_scorecards(cards, out_dir, RenderOptions(audience=audience), scoring_model.spec)
+    # One process: Excel's Python is a COM server, where starting worker processes is fragile, and a
+    # selection is usually a handful of partners (pscore report scorecards uses every core).
+    summary = write_scorecards(cards, out_dir, RenderOptions(audience=audience), scoring_model.spec, workers=1)
     text = f"Wrote {len(summary.written)} {audience} scorecards to {out_dir}."
     if summary.failures:
         text += f" {len(summary.failures)} failed: " + "; ".join(f"{p}: {why}" for p, why in summary.failures)
