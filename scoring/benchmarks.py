@@ -22,19 +22,20 @@ def segment_benchmarks(result: ScoreResult, min_size: int = MIN_SEGMENT_SIZE) ->
     ``<o>_segment_p75``; NaN where the partner is unscored or the segment is below ``min_size``."""
     segment = np.asarray(result["segment"], dtype=object)
     scored = ~np.isnan(result["composite_score"])
+    columns = ["segment_size", *(f"{o}_segment_{s}" for o in OUTCOME_SCORES
+                                 for s in ("percentile", "p25", "median", "p75"))]
+    if not scored.any():
+        return pd.DataFrame({c: 0 if c == "segment_size" else np.nan for c in columns}, index=result.frame.index)
     codes, _ = pd.factorize(segment, use_na_sentinel=False)
-    sizes = np.bincount(codes[scored], minlength=codes.max() + 1 if len(codes) else 0)
-    size = sizes[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    size = np.bincount(codes[scored], minlength=codes.max() + 1)[codes]
     large = size >= min_size
     out = {"segment_size": np.where(scored, size, 0)}
     for outcome, column in OUTCOME_SCORES.items():
         values = np.asarray(result[column], dtype=float)
-        share = percentile(values, segment)
-        out[f"{outcome}_segment_percentile"] = np.where(large, share, np.nan)
-        quartiles = (pd.Series(values[scored]).groupby(codes[scored]).quantile([0.25, 0.5, 0.75]).unstack()
-                     if scored.any() else pd.DataFrame(columns=[0.25, 0.5, 0.75]))
+        out[f"{outcome}_segment_percentile"] = np.where(large, percentile(values, segment), np.nan)
+        quartiles = pd.Series(values[scored]).groupby(codes[scored]).quantile([0.25, 0.5, 0.75]).unstack()
+        quartiles = quartiles.reindex(range(codes.max() + 1))
         for q, name in ((0.25, "p25"), (0.5, "median"), (0.75, "p75")):
-            by_code = quartiles[q].reindex(range(len(sizes))).to_numpy(dtype=float) if len(sizes) else np.zeros(0)
-            stat = by_code[codes] if len(codes) else np.zeros(0)
+            stat = quartiles[q].to_numpy(dtype=float)[codes]
             out[f"{outcome}_segment_{name}"] = np.where(large & scored, np.round(stat, 1), np.nan)
     return pd.DataFrame(out, index=result.frame.index)

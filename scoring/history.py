@@ -7,6 +7,8 @@ scores. Segment columns and onboarding start come from the partner sheet.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -40,33 +42,45 @@ def score_history(history: pd.DataFrame, partners: pd.DataFrame, model: "Scoring
 
 
 TREND_SCORES = ("revenue_score", "engagement_score", "composite_score")
+TREND_MIN_DAYS = 28  # a snapshot taken the day before the scoring date says nothing about direction
+STALE_DAYS = 62  # a latest monthly snapshot older than two months makes the trend out of date
 
 
-def trend(history_scores: pd.DataFrame, partner_ids, current: pd.DataFrame, as_of, min_days: int = 28) -> pd.DataFrame:
-    """Change in each score since the latest snapshot at least ``min_days`` before ``as_of``.
+def trend(history_scores: pd.DataFrame, partner_ids, current: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Change in each score since the latest snapshot at least :data:`TREND_MIN_DAYS` before ``as_of``,
+    and whether the history is stale.
 
-    A snapshot taken the day before the scoring date says nothing about direction, hence the gap.
     ``current`` holds today's scores in the order of ``partner_ids``; the result has one row per
-    partner in that order: ``trend_period`` (date or None), and per score ``<score>_previous`` and
-    ``<score>_change`` (NaN without an earlier snapshot).
+    partner in that order: ``trend_period`` (date or None), per score ``<score>_previous`` and
+    ``<score>_change`` (NaN without an earlier snapshot), ``latest_period`` (the newest snapshot,
+    or None) and ``stale`` (that snapshot is more than :data:`STALE_DAYS` old).
     """
     ids = pd.Index(partner_ids)
-    cutoff = to_date(as_of) - pd.Timedelta(days=min_days)
+    as_of = to_date(as_of)
     out = pd.DataFrame(index=range(len(ids)))
-    out["trend_period"] = None
+    out["trend_period"] = out["latest_period"] = None
+    out["stale"] = False
     for column in TREND_SCORES:
         out[f"{column}_previous"] = np.nan
         out[f"{column}_change"] = np.nan
     if history_scores.empty:
         return out
-    earlier = history_scores[[p <= cutoff for p in history_scores["period"]]]
-    latest = earlier.sort_values("period", kind="stable").drop_duplicates("partner_id", keep="last").set_index("partner_id")
-    where = latest.index.get_indexer(ids)
+    ordered = history_scores.sort_values("period", kind="stable")
+    newest = ordered.drop_duplicates("partner_id", keep="last").set_index("partner_id")["period"]
+    where = newest.index.get_indexer(ids)
     found = where >= 0
-    out.loc[found, "trend_period"] = latest["period"].to_numpy(dtype=object)[where[found]]
+    latest = newest.to_numpy(dtype=object)[where[found]]
+    out.loc[found, "latest_period"] = latest
+    out.loc[found, "stale"] = [(as_of - p).days > STALE_DAYS for p in latest]
+    cutoff = as_of - dt.timedelta(days=TREND_MIN_DAYS)
+    earlier = ordered[[p <= cutoff for p in ordered["period"]]].drop_duplicates("partner_id", keep="last")
+    earlier = earlier.set_index("partner_id")
+    where = earlier.index.get_indexer(ids)
+    found = where >= 0
+    out.loc[found, "trend_period"] = earlier["period"].to_numpy(dtype=object)[where[found]]
     for column in TREND_SCORES:
         previous = np.full(len(ids), np.nan)
-        previous[found] = latest[column].to_numpy(dtype=float)[where[found]]
+        previous[found] = earlier[column].to_numpy(dtype=float)[where[found]]
         out[f"{column}_previous"] = previous
         out[f"{column}_change"] = np.round(np.asarray(current[column], dtype=float) - previous, 1)
     return out
