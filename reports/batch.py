@@ -43,18 +43,20 @@ def render_all(cards: Sequence[dict[str, Any]], options: RenderOptions, model_sp
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: set[Future] = set()
         queue = iter(chunks)
-        for chunk in queue:  # keep a few chunks in flight per worker, not the whole batch in memory
-            pending.add(pool.submit(_render_chunk, chunk, [cards[i] for i in chunk], options, model_spec))
-            if len(pending) >= 2 * workers:
-                break
+
+        def top_up() -> None:
+            """Keep two chunks in flight per worker, not the whole batch in memory."""
+            for chunk in queue:
+                pending.add(pool.submit(_render_chunk, chunk, [cards[i] for i in chunk], options, model_spec))
+                if len(pending) >= 2 * workers:
+                    return
+
+        top_up()
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield from future.result()
-            for chunk in queue:
-                pending.add(pool.submit(_render_chunk, chunk, [cards[i] for i in chunk], options, model_spec))
-                if len(pending) >= 2 * workers:
-                    break
+            top_up()
 
 
 def _render_chunk(indices: list[int], cards: list[dict[str, Any]], options: RenderOptions, model_spec) -> list[Rendered]:

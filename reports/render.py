@@ -16,7 +16,7 @@ import datetime as dt
 import gc
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,7 +28,6 @@ from markupsafe import Markup, escape
 from scoring.benchmarks import MIN_SEGMENT_SIZE
 
 from .fetcher import RestrictedFetcher
-from .scorecard import Audience
 
 Paper = Literal["A4", "Letter"]
 PAPERS: tuple[Paper, ...] = ("A4", "Letter")
@@ -38,14 +37,13 @@ LANG = "en"
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How scorecards are printed; validated on creation so a bad option fails before any work."""
+    """How scorecards are printed (who they are for is part of each card); validated on creation so
+    a bad option fails before any work."""
 
-    audience: Audience = "partner"
     paper: Paper = "A4"
     accessible: bool = False
     author: str = "pscore"
     logo: Path | None = None
-    extra_files: tuple[Path, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if self.paper not in PAPERS:
@@ -114,7 +112,7 @@ def _collect_once() -> Iterator[None]:
 def _render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions, model_spec) -> list[bytes]:
     from weasyprint import HTML  # imported on first render: the scoring side never pays for it
 
-    fetcher = RestrictedFetcher([templates_dir()], [p for p in (options.logo, *options.extra_files) if p])
+    fetcher = RestrictedFetcher([templates_dir()], [options.logo] if options.logo else [])
     cards = [dict(c, pages=c.get("pages", 1)) for c in cards]
     html = render_html(cards, options, model_spec)
     document = HTML(string=html, base_url=str(templates_dir()) + "/", url_fetcher=fetcher).render()
@@ -125,21 +123,14 @@ def _render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions, model_
     if not longer:
         return _write(document, cards, ranges, options)
     # A scorecard ran longer than its footer said ("Page 1 of 1"): lay out only those again with
-    # their real page count, and keep the rest of the chunk as it is.
+    # their real page count; the others are written from this layout as they are.
     if any(card["pages"] != 1 for card in cards):
         raise RuntimeError("scorecard page count did not settle")
-    again = _render_pdfs([dict(cards[i], pages=ranges[i][1] - ranges[i][0]) for i in longer], options, model_spec)
-    keep = [i for i in range(len(cards)) if i not in set(longer)]
-    out: list[bytes | None] = [None] * len(cards)
-    for i, pdf in zip(longer, again):
-        out[i] = pdf
-    if keep:
-        pages = [page for i in keep for page in document.pages[ranges[i][0]:ranges[i][1]]]
-        starts = [sum(ranges[j][1] - ranges[j][0] for j in keep[:k]) for k in range(len(keep))]
-        kept_ranges = [(start, start + ranges[i][1] - ranges[i][0]) for start, i in zip(starts, keep)]
-        for i, pdf in zip(keep, _write(document.copy(pages), [cards[i] for i in keep], kept_ranges, options)):
-            out[i] = pdf
-    return [pdf for pdf in out if pdf is not None]
+    keep = [i for i in range(len(cards)) if i not in longer]
+    out = dict(zip(keep, _write(document, [cards[i] for i in keep], [ranges[i] for i in keep], options)))
+    again = [dict(cards[i], pages=ranges[i][1] - ranges[i][0]) for i in longer]
+    out.update(zip(longer, _render_pdfs(again, options, model_spec)))
+    return [out[i] for i in range(len(cards))]
 
 
 def _write(document, cards: Sequence[dict[str, Any]], ranges: Sequence[tuple[int, int]],

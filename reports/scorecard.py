@@ -21,13 +21,12 @@ from scoring import ScoreResult
 from scoring.benchmarks import segment_benchmarks
 from scoring.compiled import ADJUSTMENT, ADJUSTMENT_LABEL
 from scoring.engine import months_between, to_date
-from scoring.history import trend
+from scoring.history import TREND_SCORES, trend
 
 from . import charts
 
 Audience = Literal["partner", "internal"]
 AUDIENCES: tuple[Audience, ...] = ("partner", "internal")
-STALE_HISTORY_DAYS = 62  # a monthly snapshot older than two months makes the trend out of date
 ADJUSTMENT_DEFINITION = {"label": ADJUSTMENT_LABEL, "unit": "points",
                          "definition": "How the partner's segment raises or lowers the score, by the model's "
                                        "factors for that segment."}
@@ -53,41 +52,47 @@ def build(result: ScoreResult, positions: Sequence[int], audience: Audience, ext
     """
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience '{audience}' (choose {' or '.join(AUDIENCES)})")
-    batch = _Batch(result, extras, partners, audience)
-    return [batch.card(int(p)) for p in positions]
+    positions = [int(p) for p in positions]
+    batch = _Batch(result, positions, extras, partners, audience)
+    return [batch.card(p) for p in positions]
 
 
 class _Batch:
-    """Per-batch lookups (drivers, actions, flags, benchmarks) grouped once, read per partner."""
+    """Per-batch lookups (drivers, actions, flags, benchmarks) grouped once, read per partner.
 
-    def __init__(self, result: ScoreResult, extras: Extras, partners: pd.DataFrame | None, audience: Audience):
+    Everything is turned into plain records for the selected partners only: a batch reads hundreds
+    of cards, pandas row access costs per call, and a selection may be a few partners of thousands.
+    """
+
+    def __init__(self, result: ScoreResult, positions: list[int], extras: Extras, partners: pd.DataFrame | None,
+                 audience: Audience):
         self.result, self.extras, self.audience = result, extras, audience
         self.internal = audience == "internal"
         self.spec = result.model.spec
-        # plain records: a batch reads hundreds of cards, and pandas row access costs per call
-        frame = result.frame.reset_index(drop=True)
-        self.rows = frame.to_dict("records")
-        self.info = partners.to_dict("records") if partners is not None else [{} for _ in self.rows]
+        frame = result.frame.iloc[positions]
+        self.rows = dict(zip(positions, frame.to_dict("records")))
+        self.info = dict(zip(positions, partners.iloc[positions].to_dict("records"))) if partners is not None else {}
         self.labels = {m.id: m for m in self.spec.metrics}
         self.layer_labels = [(layer.id, layer.label) for layer in self.spec.layers]
-        self.bench = segment_benchmarks(result).to_dict("records")
+        self.outcomes = {o.id: o.label for o in self.spec.outcomes}
+        self.bench = dict(zip(positions, segment_benchmarks(result).iloc[positions].to_dict("records")))
         history = extras.history_scores if extras.history_scores is not None else pd.DataFrame(
-            columns=["partner_id", "period", "months_since_start", "revenue_score", "engagement_score",
-                     "composite_score"])
+            columns=["partner_id", "period", "months_since_start", *TREND_SCORES])
         self.history: dict[str, list[dict[str, Any]]] = {}
         for record in history.to_dict("records"):
             self.history.setdefault(str(record["partner_id"]), []).append(record)
-        self.trend = trend(history, frame["partner_id"], frame, result.as_of).to_dict("records")
-        positions = pd.Index(result.frame.index)
-        self.drivers = _grouped(result.top_drivers(), positions)
-        self.actions = _grouped(result.actions, positions)
-        self.flags = _grouped(result.flags, positions)
+        self.trend = dict(zip(positions, trend(history, frame["partner_id"], frame, result.as_of).to_dict("records")))
+        index = pd.Index(result.frame.index)
+        self.drivers = _grouped(result.top_drivers(), index, positions)
+        self.actions = _grouped(result.actions, index, positions)
+        self.flags = _grouped(result.flags, index, positions)
         self.milestones = _by_partner(extras.milestones)
         self.interventions = _by_partner(extras.interventions) if self.internal else {}
         # stage names without their "(3-9 months)": the chart's axis already shows the months
         self.stages = [(s.max_months, nxt.label.split(" (")[0]) for s, nxt in zip(self.spec.stages, self.spec.stages[1:])]
         self.thresholds = [(t.min_score, t.id) for t in self.spec.tiers if t.min_score > 0]
         self.tiers = {t.id: t for t in self.spec.tiers}
+        self.stage_labels = {s.id: s.label for s in self.spec.stages}
         self.calibrated = self.internal and self.spec.calibration is not None
 
     def card(self, i: int) -> dict[str, Any]:
@@ -100,7 +105,7 @@ class _Batch:
             "scores": self._scores(i, row),
             "tier": self._tier(row["tier"]),
             "quadrant": row["quadrant"] or "",
-            "stage": self._stage(row["stage"]),
+            "stage": self.stage_labels.get(row["stage"], str(row["stage"])),
             "months": _number(row["months_since_start"]),
             "provisional": bool(row["provisional"]),
             "coverage": _number(row["coverage"]),
@@ -124,7 +129,7 @@ class _Batch:
     # -------------------------------------------------------------- sections
 
     def _partner(self, i: int, row: dict[str, Any]) -> dict[str, Any]:
-        info = self.info[i]
+        info = self.info.get(i, {})
         start = info.get("onboarding_start")
         return {
             "id": str(row["partner_id"]),
@@ -137,21 +142,18 @@ class _Batch:
         }
 
     def _scores(self, i: int, row: dict[str, Any]) -> list[dict[str, Any]]:
-        outcomes = {o.id: o.label for o in self.spec.outcomes}
         change = self.trend[i]
         since = change["trend_period"]
-        return [{"key": key, "label": outcomes.get(key, "Composite score"), "value": _number(row[column]),
+        return [{"key": key, "label": self.outcomes.get(key, "Composite score"), "value": _number(row[column]),
                  "change": _number(change[f"{column}_change"]), "since": since}
                 for key, column in OUTCOME_ROWS]
 
     def _tier(self, tier_id: str) -> dict[str, str]:
         tier = self.tiers.get(tier_id)
         if tier is None:
-            return {"id": tier_id, "label": "Not scored", "description": "Too little usable data to score."}
-        return {"id": tier.id, "label": tier.label, "description": tier.description}
-
-    def _stage(self, stage_id: str) -> str:
-        return next((s.label for s in self.spec.stages if s.id == stage_id), str(stage_id))
+            return {"id": tier_id, "scored": False, "label": "Not scored",
+                    "description": "Too little usable data to score."}
+        return {"id": tier.id, "scored": True, "label": tier.label, "description": tier.description}
 
     def _drivers(self, i: int) -> dict[str, list[tuple[str, float]]]:
         rows = self.drivers.get(i, [])
@@ -185,11 +187,9 @@ class _Batch:
         for (_, problem, action), names in grouped.items():
             subject = f"{', '.join(names)}: " if names else ""
             notes.append(f"{subject}{problem} ({action}).")
-        history = self.history.get(pid)
-        if history:
-            last = max(r["period"] for r in history)
-            if (self.result.as_of - last).days > STALE_HISTORY_DAYS:
-                notes.append(f"Latest monthly snapshot is from {last:%d %b %Y}; the trend may be out of date.")
+        if self.trend[i]["stale"]:
+            last = self.trend[i]["latest_period"]
+            notes.append(f"Latest monthly snapshot is from {last:%d %b %Y}; the trend may be out of date.")
         if self.internal:
             notes += self.extras.reading_notes.get(pid, [])
         return notes
@@ -228,33 +228,32 @@ class _Batch:
                                                            for r in bench]))
 
     def _milestones(self, pid: str, start: dt.date | None) -> list[tuple[float, str]]:
-        rows = self.milestones.get(pid, [])
-        if start is None or not rows:
+        reached = [r for r in self.milestones.get(pid, []) if r.get("date") is not None and r["date"] <= self.result.as_of]
+        if start is None or not reached:
             return []
-        dates = [r["date"] for r in rows if r.get("date") is not None and r["date"] <= self.result.as_of]
-        names = [str(r["milestone"]) for r in rows if r.get("date") is not None and r["date"] <= self.result.as_of]
-        months = months_between(np.array([start] * len(dates), dtype="datetime64[D]"),
-                                np.array(dates, dtype="datetime64[D]")) if dates else []
-        return sorted((float(m), n) for m, n in zip(months, names) if not math.isnan(m))
+        months = months_between(np.datetime64(start, "D"), np.array([r["date"] for r in reached], dtype="datetime64[D]"))
+        return sorted((float(m), str(r["milestone"])) for m, r in zip(months, reached) if not math.isnan(m))
 
 
 # ------------------------------------------------------------------ helpers
 
 
-def _grouped(frame: pd.DataFrame, positions: pd.Index) -> dict[int, list[dict[str, Any]]]:
-    """Long-format result table as records per partner row position, in the table's order."""
+def _grouped(frame: pd.DataFrame, index: pd.Index, positions: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Long-format result table as records per selected partner row position, in the table's order."""
     out: dict[int, list[dict[str, Any]]] = {}
     if frame.empty:
         return out
-    for where, record in zip(positions.get_indexer(frame["row"]), frame.to_dict("records")):
-        out.setdefault(int(where), []).append(record)
+    where = index.get_indexer(frame["row"])
+    selected = np.isin(where, positions)
+    for at, record in zip(where[selected], frame[selected].to_dict("records")):
+        out.setdefault(int(at), []).append(record)
     return out
 
 
 def _by_partner(frame: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
     if frame is None or frame.empty or "partner_id" not in frame:
         return {}
-    records = frame.assign(date=[_date(d) for d in frame.get("date", [None] * len(frame))]) if "date" in frame else frame
+    records = frame.assign(date=[_date(d) for d in frame["date"]]) if "date" in frame else frame
     out: dict[str, list[dict[str, Any]]] = {}
     for record in records.to_dict("records"):
         pid = record.get("partner_id")

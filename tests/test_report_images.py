@@ -174,7 +174,7 @@ def rendered(tmp_path_factory) -> Rendered:
     for audience in ("partner", "internal"):
         cases = [c for c in CASES if c.audience == audience]
         built = scorecards.build_cards(scored, [ids.index(c.row["partner_id"]) for c in cases], audience)
-        done = render_pdfs(built, RenderOptions(audience), scored.model.spec)
+        done = render_pdfs(built, RenderOptions(), scored.model.spec)
         cards.update({c.name: card for c, card in zip(cases, built)})
         pdfs.update({c.name: pdf for c, pdf in zip(cases, done)})
     return Rendered(scored, cards, pdfs)

@@ -112,9 +112,9 @@ def test_partner_audience_carries_nothing_internal(tmp_path):
     internal = scorecards.build_cards(scored, positions, "internal")
     partner = scorecards.build_cards(scored, positions, "partner")
     owners = set(scored.partners.frame["owner"].dropna())
-    notes = {str(n) for n in scorecards._optional(scored, "Interventions", ("partner_id", "action"))["notes"].dropna()}
-    internal_text = flat(" ".join(pdf_text(b) for b in render_pdfs(internal, RenderOptions("internal"), spec)))
-    partner_text = flat(" ".join(pdf_text(b) for b in render_pdfs(partner, RenderOptions("partner"), spec)))
+    notes = {str(n) for n in scorecards.extra_sheets(scored)["Interventions"]["notes"].dropna()}
+    internal_text = flat(" ".join(pdf_text(b) for b in render_pdfs(internal, RenderOptions(), spec)))
+    partner_text = flat(" ".join(pdf_text(b) for b in render_pdfs(partner, RenderOptions(), spec)))
     # the internal scorecards show each of these, so their absence from the partner ones means something
     assert "Engagement probability" in internal_text and "Expected revenue" in internal_text
     assert "Partner manager:" in internal_text and "INTERNAL — DO NOT SEND" in internal_text
@@ -226,7 +226,7 @@ def test_a_long_scorecard_numbers_its_own_pages(scored_demo):
     cards[1]["interventions"] = [{"date": dt.date(2026, 1, 1), "action": f"Call {k}", "status": "done",
                                   "notes": "Discussed the pipeline and the next campaign in detail. " * 3}
                                  for k in range(60)]
-    pdfs = render_pdfs(cards, RenderOptions("internal"), scored_demo.model.spec)
+    pdfs = render_pdfs(cards, RenderOptions(), scored_demo.model.spec)
     pages = [len(PdfReader(io.BytesIO(p)).pages) for p in pdfs]
     assert pages[0] == pages[2] == 1 and pages[1] >= 2
     second = PdfReader(io.BytesIO(pdfs[1]))
