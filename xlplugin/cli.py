@@ -55,6 +55,30 @@ def _date_option(value: str | None) -> dt.date | None:
     return None if value is None else to_date(value)
 
 
+def scoring_options(command: Callable) -> Callable:
+    """--model, --model-sheet, --as-of and --sheet: how a workbook is read and scored, the same for
+    every command that scores one (see :func:`_read_and_score`)."""
+    options = [
+        click.option("--model", "model_ref", default="default", show_default=True,
+                     help="Model to score with: a built-in name or the path of a model YAML file."),
+        click.option("--model-sheet", "use_model_sheet", is_flag=True,
+                     help="Take weights and thresholds from the workbook's Model sheet (as edited there) on top "
+                          "of --model."),
+        click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+                     help="Scoring date, which sets each partner's maturity stage. [default: today]"),
+        click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True,
+                     help="Sheet holding one row per partner."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _read_and_score(workbook_path: Path, model_ref: str, use_model_sheet: bool, as_of: str | None,
+                    sheet: str) -> workbook.ScoredInput:
+    return workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet, use_model_sheet)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pscore", prog_name="pscore")
 def main() -> None:
@@ -66,12 +90,7 @@ def main() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the scores: .csv (one row per partner) or .xlsx (a copy of IN plus Scores, "
                    "Data quality, Model and Dashboard sheets).")
-@click.option("--model", "model_ref", default="default", show_default=True,
-              help="Model to score with: a built-in name or the path of a model YAML file.")
-@click.option("--model-sheet", "use_model_sheet", is_flag=True,
-              help="Take weights and thresholds from IN.xlsx's Model sheet (as edited there) on top of --model.")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Scoring date, which sets each partner's maturity stage. [default: today]")
-@click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
+@scoring_options
 @click.option("--in-place", is_flag=True, help="Allow OUT to be IN itself; a dated backup of IN is kept next to it.")
 @user_errors
 def score_command(workbook_path: Path, output: Path, model_ref: str, use_model_sheet: bool, as_of: str | None,
@@ -81,8 +100,7 @@ def score_command(workbook_path: Path, output: Path, model_ref: str, use_model_s
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"{output}: the output must end in .csv or .xlsx")
     with _step(f"Reading and scoring {workbook_path}"):
-        scored = workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet,
-                                         use_model_sheet)
+        scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
     with _step(f"Writing {output}"):
         if suffix == ".csv":
             workbook.write_csv(scored.result, output)
@@ -290,14 +308,9 @@ def report_group() -> None:
               help="Page size.")
 @click.option("--accessible", is_flag=True, help="Tagged PDF (PDF/UA-1) for screen readers; slower.")
 @click.option("--logo", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Image shown at the top right of every scorecard (PNG, JPEG or SVG).")
+              help="Image shown above the partner name on every scorecard (PNG, JPEG or SVG).")
 @click.option("--author", default="pscore", show_default=True, help="Author recorded in the PDFs' document properties.")
-@click.option("--model", "model_ref", default="default", show_default=True,
-              help="Model to score with: a built-in name or the path of a model YAML file.")
-@click.option("--model-sheet", "use_model_sheet", is_flag=True,
-              help="Take weights and thresholds from the workbook's Model sheet on top of --model.")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Scoring date. [default: today]")
-@click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
+@scoring_options
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes to render with. [default: all cores]")
 @user_errors
 def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | None, tiers: tuple[str, ...],
@@ -313,12 +326,11 @@ def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | Non
 
     from . import scorecards
 
-    options = RenderOptions(audience=audience, paper="Letter" if paper.lower() == "letter" else "A4",
+    options = RenderOptions(paper="Letter" if paper.lower() == "letter" else "A4",
                             accessible=accessible, author=author, logo=logo)
     start = time.perf_counter()
     with _step(f"Reading and scoring {workbook_path}"):
-        scored = workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet,
-                                         use_model_sheet)
+        scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
         positions = scorecards.select(scored, (partner_ids or "").split(",") if partner_ids else (), tiers)
         cards = scorecards.build_cards(scored, positions, audience)
     with click.progressbar(length=len(cards), label=f"Rendering {len(cards)} scorecards", file=sys.stderr) as bar:

@@ -21,6 +21,7 @@ from .excel_setup import AS_OF_CELL, LIVE
 from .model_sheet import MODEL
 from .reader import WorkbookError, read_grid
 from .scored_workbook import SCORES, output_frame
+from .scorecards import EXTRA_SHEETS
 from .workbook import HISTORY_SHEET as HISTORY, ScoredInput
 
 PARTNERS = "Partners"
@@ -52,7 +53,7 @@ def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book
     message shown to the user: what was written where, and which partners failed."""
     from reports.render import RenderOptions
 
-    from .scorecards import INTERVENTIONS_SHEET, MILESTONES_SHEET, build_cards, write_scorecards
+    from .scorecards import build_cards, extra_sheets, write_scorecards
 
     scoring_model = model_arg(model)
     partners = read_grid(sheets[PARTNERS], scoring_model, PARTNERS, source=book_path.name, unique_ids=True)
@@ -60,15 +61,13 @@ def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book
                if HISTORY in sheets else None)
     result = score(partners.frame, scoring_model, as_of=as_of)
     scored = ScoredInput(None, book_path, scoring_model, partners, history, result)
-    rows = list(partners.frame.index)
-    chosen = [k for k, row in enumerate(rows) if row in set(selected_rows)] or list(range(len(rows)))
-    extra = {name: (read_grid(sheets[name], scoring_model, name, source=book_path.name).frame
-                    if name in sheets else None) for name in (MILESTONES_SHEET, INTERVENTIONS_SHEET)}
-    cards = build_cards(scored, chosen, audience, extra)
+    rows, selected = list(partners.frame.index), set(selected_rows)
+    chosen = [k for k, row in enumerate(rows) if row in selected] or list(range(len(rows)))
+    cards = build_cards(scored, chosen, audience, extra_sheets(scored, sheets))
     out_dir = book_path.parent / f"{book_path.stem} scorecards {as_of.isoformat()}"
     # One process: Excel's Python is a COM server, where starting worker processes is fragile, and a
     # selection is usually a handful of partners (pscore report scorecards uses every core).
-    summary = write_scorecards(cards, out_dir, RenderOptions(audience=audience), scoring_model.spec, workers=1)
+    summary = write_scorecards(cards, out_dir, RenderOptions(), scoring_model.spec, workers=1)
     text = f"Wrote {len(summary.written)} {audience} scorecards to {out_dir}."
     if summary.failures:
         text += f" {len(summary.failures)} failed: " + "; ".join(f"{p}: {why}" for p, why in summary.failures)
@@ -125,29 +124,31 @@ def _values(sheet: Any) -> Grid:
     return sheet.range("A1", sheet.used_range.last_cell).options(ndim=2, err_to_str=True).value
 
 
+def _model_and_date(book: Any, names: list[str]) -> tuple[Grid | None, dt.date]:
+    """The Model sheet's cells and the pscore sheet's date, as the workbook's live formulas use them."""
+    model = _values(book.sheets[MODEL]) if MODEL in names else None
+    as_of = as_of_arg(book.sheets[LIVE][AS_OF_CELL.replace("$", "")].value) if LIVE in names else dt.date.today()
+    return model, as_of
+
+
 def _write_scorecards(book: Any) -> None:
     names = _names(book)
     if not book.fullname or not Path(book.fullname).parent.is_dir():
         raise WorkbookError("save the workbook first: scorecards are written to a folder next to it")
-    sheets = {name: _values(book.sheets[name]) for name in (PARTNERS, HISTORY, "Milestones", "Interventions")
-              if name in names}
+    sheets = {name: _values(book.sheets[name]) for name in (PARTNERS, HISTORY, *EXTRA_SHEETS) if name in names}
     if PARTNERS not in sheets:
         sheets[PARTNERS] = _values(book.sheets.active)
     selection = book.selection
     rows = (range(selection.row, selection.row + selection.rows.count)
             if selection is not None and selection.sheet.name == PARTNERS else ())
-    model = _values(book.sheets[MODEL]) if MODEL in names else None
-    as_of = as_of_arg(book.sheets[LIVE][AS_OF_CELL.replace("$", "")].value) if LIVE in names else dt.date.today()
-    done = scorecards(sheets, model, as_of, Path(book.fullname), list(rows))
+    done = scorecards(sheets, *_model_and_date(book, names), Path(book.fullname), list(rows))
     book.app.alert(done, title=TITLE, mode="info")
 
 
 def _write_scores(book: Any) -> None:
     names = _names(book)
     partners = book.sheets[PARTNERS] if PARTNERS in names else book.sheets.active
-    model = _values(book.sheets[MODEL]) if MODEL in names else None
-    as_of = as_of_arg(book.sheets[LIVE][AS_OF_CELL.replace("$", "")].value) if LIVE in names else dt.date.today()
-    values = scores_sheet(_values(partners), model, as_of)
+    values = scores_sheet(_values(partners), *_model_and_date(book, names))
     target = book.sheets[SCORES] if SCORES in names else book.sheets.add(SCORES, after=book.sheets[len(names) - 1])
     target.clear_contents()
     target["A1"].value = values

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,10 +16,12 @@ import pandas as pd
 from scoring.history import score_history
 
 from .excel_io import atomic_write
-from .reader import WorkbookError, read_table
+from .reader import WorkbookError, read_grid, read_table
 from .workbook import ScoredInput
 
 MILESTONES_SHEET, INTERVENTIONS_SHEET = "Milestones", "Interventions"
+#: Optional sheets a scorecard draws on, with the columns each needs.
+EXTRA_SHEETS = {MILESTONES_SHEET: ("partner_id", "milestone", "date"), INTERVENTIONS_SHEET: ("partner_id", "action")}
 
 
 @dataclass
@@ -61,8 +63,8 @@ def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str,
                 sheets: dict[str, pd.DataFrame | None] | None = None) -> list[dict]:
     """Scorecard contexts for the partners at ``positions``, with history, milestones and notes.
 
-    ``sheets`` gives the Milestones and Interventions tables already read (the Excel macro reads
-    them from live cells); by default they are read from the scored workbook.
+    ``sheets`` gives the Milestones and Interventions tables already read (see :func:`extra_sheets`);
+    by default they are read from the scored workbook.
     """
     from reports import scorecard
 
@@ -72,9 +74,7 @@ def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str,
     if scored.history is not None and "period" in scored.history.frame:
         frame = scored.history.frame
         history = score_history(frame[frame["partner_id"].astype(str).isin(ids)], scored.partners.frame, result.model)
-    if sheets is None:
-        sheets = {MILESTONES_SHEET: _optional(scored, MILESTONES_SHEET, ("partner_id", "milestone", "date")),
-                  INTERVENTIONS_SHEET: _optional(scored, INTERVENTIONS_SHEET, ("partner_id", "action"))}
+    sheets = sheets if sheets is not None else extra_sheets(scored)
     milestones, interventions = sheets.get(MILESTONES_SHEET), sheets.get(INTERVENTIONS_SHEET)
     extras = scorecard.Extras(history_scores=history, milestones=milestones, interventions=interventions,
                               reading_notes=_reading_notes(scored))
@@ -110,12 +110,23 @@ def write_scorecards(cards: Sequence[dict], out_dir: Path, options, model_spec, 
     return summary
 
 
-def _optional(scored: ScoredInput, sheet: str, required: tuple[str, ...]) -> pd.DataFrame | None:
-    try:
-        data = read_table(scored.workbook, sheet, scored.model, source=scored.source, required=required, optional=True)
-    except WorkbookError:
-        return None  # a sheet without the columns a scorecard needs is left out, not fatal
-    return None if data is None else data.frame
+def extra_sheets(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = None) -> dict[str, pd.DataFrame | None]:
+    """The Milestones and Interventions tables, from the scored workbook or from ``grids`` of cell
+    values (the Excel macro reads live cells). A sheet that is missing, or lacks the columns a
+    scorecard needs, is left out rather than failing the scorecards."""
+    out: dict[str, pd.DataFrame | None] = {}
+    for name, required in EXTRA_SHEETS.items():
+        try:
+            if grids is None:
+                data = read_table(scored.workbook, name, scored.model, source=scored.source, required=required,
+                                  optional=True)
+            else:
+                data = read_grid(grids[name], scored.model, name, source=scored.source,
+                                 required=required) if name in grids else None
+        except WorkbookError:
+            data = None
+        out[name] = None if data is None else data.frame
+    return out
 
 
 def _reading_notes(scored: ScoredInput) -> dict[str, list[str]]:
