@@ -30,10 +30,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from scoring import load_model
-    from scoring.calibrate_model import Settings, calibrate
-    from scoring.model_io import dump_model
-    from xlplugin.calibrate import build_cohort, read_cohort, write_report
-    from xlplugin.demo import generate
+    from scoring.calibration.run import Settings, calibrate
+    from scoring.model.dump import dump_model
+    from xlplugin.workbook.calibration import build_cohort, read_cohort, write_report
+    from xlplugin.workbook.demo import generate
 
     if args.workbook:
         start = time.perf_counter()

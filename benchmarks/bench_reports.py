@@ -27,7 +27,9 @@ from pypdf import PdfReader
 
 from reports.render import RenderOptions, render_pdfs
 from scoring import load_model
-from xlplugin import demo, scorecards, workbook
+from xlplugin.workbook import demo
+from xlplugin.workbook import scorecard_inputs as scorecards
+from xlplugin.workbook import pipeline as workbook
 
 AS_OF = dt.date(2026, 11, 1)
 TARGET_S, TARGET_N = 30.0, 500  # on 2 cores

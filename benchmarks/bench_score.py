@@ -24,7 +24,7 @@ AS_OF = "2026-11-01"
 def synthetic_partners(n: int, seed: int = 0) -> pd.DataFrame:
     """Random partners in the default model's natural units, with ~5% missing cells."""
     from scoring import load_model
-    from scoring.schema import BooleanNorm, OrdinalNorm
+    from scoring.model.schema import BooleanNorm, OrdinalNorm
 
     rng = np.random.default_rng(seed)
     spec = load_model("default").spec

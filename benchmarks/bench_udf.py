@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the harness lives with the tests
 
-from tests.xlwings_harness import MISSING, as_excel_sends, call_udf, xlwings_udfs  # noqa: E402
-from xlplugin.demo import generate  # noqa: E402
+from xlplugin.excel.harness import MISSING, as_excel_sends, call_udf, xlwings_udfs  # noqa: E402
+from xlplugin.workbook.demo import generate  # noqa: E402
 
 AS_OF = dt.datetime(2026, 11, 24)  # a date cell, as classic xlwings passes it
 ROW_FUNCTIONS = ("pscore_tier", "pscore_revenue_score", "pscore_top_driver", "pscore_next_action")
@@ -49,8 +49,8 @@ def main() -> None:
     args = parser.parse_args()
     grid = partner_grid(args.partners)
     header, rows = grid[0], grid[1:]
-    with xlwings_udfs("xlplugin.udfs") as modules:
-        udfs = modules["xlplugin.udfs"]
+    with xlwings_udfs("xlplugin.excel.udfs") as modules:
+        udfs = modules["xlplugin.excel.udfs"]
         call_udf(udfs.pscore_tier, rows[0], header, MISSING, AS_OF)  # warm-up: imports, model, caches
         print(f"row functions, one call per partner row ({min(args.row_calls, len(rows))} rows; target median <= 1 ms):")
         for name in ROW_FUNCTIONS:

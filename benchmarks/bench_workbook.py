@@ -18,8 +18,8 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from scoring import load_model
-from xlplugin import workbook
-from xlplugin.demo import generate, write_workbook
+from xlplugin.workbook import pipeline as workbook
+from xlplugin.workbook.demo import generate, write_workbook
 
 AS_OF = dt.date(2026, 11, 1)
 

@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from .render import RenderOptions, render_pdfs
+from reports.render import RenderOptions, render_pdfs
 
 CHUNK_SIZE = 20  # partners per document: big enough to share font work, small enough to keep cores busy
 

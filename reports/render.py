@@ -25,9 +25,9 @@ from typing import Any, Iterator, Literal, Sequence
 import jinja2
 from markupsafe import Markup, escape
 
-from scoring.benchmarks import MIN_SEGMENT_SIZE
+from scoring.percentiles import MIN_SEGMENT_SIZE
 
-from .fetcher import RestrictedFetcher
+from reports.fetcher import RestrictedFetcher
 
 Paper = Literal["A4", "Letter"]
 PAPERS: tuple[Paper, ...] = ("A4", "Letter")

@@ -4,7 +4,7 @@ Pure Python + pandas. Everything else in the product (workbooks, UDFs, PDFs) cal
 never re-computes a score, tier, driver or action itself.
 """
 
-from .engine import ScoreResult, score
-from .model import ModelError, ScoringModel, load_model
+from scoring.engine import ScoreResult, score
+from scoring.model.load import ModelError, ScoringModel, load_model
 
 __all__ = ["ModelError", "ScoreResult", "ScoringModel", "load_model", "score"]

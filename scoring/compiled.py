@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .model import ScoringModel
-from .normalize import category_key
-from .schema import BooleanNorm, LinearNorm, LogNorm, ModelSpec, OrdinalNorm
+from scoring.model.load import ScoringModel
+from scoring.normalize import category_key
+from scoring.model.schema import BooleanNorm, LinearNorm, LogNorm, ModelSpec, OrdinalNorm
 
 OUTCOMES = ("revenue", "engagement")
 ADJUSTMENT = "segment_adjustment"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import POINT_STEPS, Compiled
+from scoring.compiled import POINT_STEPS, Compiled
 
 
 _CHUNK = 32768  # partners per block: a block's transposed copy stays in cache

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import flags, segments
-from .compiled import OUTCOMES, Compiled, compile_model
-from .model import ScoringModel, load_model
-from .normalize import dates, extract, linear, log_transform
-from .result import Core, ScoreResult
-from .table import PartnerTable
+from scoring import flags
+from scoring import segments
+from scoring.compiled import OUTCOMES, Compiled, compile_model
+from scoring.model.load import ScoringModel, load_model
+from scoring.normalize import dates, extract, linear, log_transform
+from scoring.result import Core, ScoreResult
+from scoring.table import PartnerTable
 
 UNSCORED = "Unscored"
 DAYS_PER_MONTH = 365.25 / 12

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .compiled import Compiled
-from .patterns import patterns
-from .schema import ModelSpec
+from scoring.compiled import Compiled
+from scoring.patterns import patterns
+from scoring.model.schema import ModelSpec
 
 METRIC_FLAGS = ("missing", "invalid_value", "out_of_range")
 ROW_FLAGS = (

@@ -12,9 +12,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .engine import to_date
-from .model import ScoringModel, load_model
-from .snapshots import score_snapshots
+from scoring.engine import to_date
+from scoring.model.load import ScoringModel, load_model
+from scoring.snapshots import score_snapshots
 
 STATIC_COLUMNS = ("partner_type", "region", "onboarding_start", "partner_name")
 

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .table import PartnerTable
+from scoring.table import PartnerTable
 
 _SPACES = re.compile(r"[\s_\-]+")
 

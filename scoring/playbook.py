@@ -12,9 +12,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .compiled import Compiled
-from .patterns import patterns
-from .schema import Condition, Rule
+from scoring.compiled import Compiled
+from scoring.patterns import patterns
+from scoring.model.schema import Condition, Rule
 
 _COMPARE = {
     "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,

@@ -16,9 +16,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import drivers, flags, playbook, predict
-from .compiled import ADJUSTMENT, OUTCOMES, Compiled
-from .model import ScoringModel
+from scoring import drivers
+from scoring import flags
+from scoring import playbook
+from scoring.calibration import predict
+from scoring.compiled import ADJUSTMENT, OUTCOMES, Compiled
+from scoring.model.load import ScoringModel
 
 #: Columns of :attr:`ScoreResult.frame`, in order; one ``<outcome>_<layer>`` score column per
 #: outcome and layer follows them.

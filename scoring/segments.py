@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compiled import OUTCOMES, Compiled
-from .normalize import category_key, per_unique
-from .table import PartnerTable
+from scoring.compiled import OUTCOMES, Compiled
+from scoring.normalize import category_key, per_unique
+from scoring.table import PartnerTable
 
 
 @dataclass(frozen=True)

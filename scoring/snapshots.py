@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .compiled import OUTCOMES
-from .engine import score
-from .model import ScoringModel
+from scoring.compiled import OUTCOMES
+from scoring.engine import score
+from scoring.model.load import ScoringModel
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from scoring import load_model
-from scoring.model import from_dict
+from scoring.model.load import from_dict
 
 AS_OF = dt.date(2026, 11, 1)
 
@@ -66,7 +66,7 @@ def model():
 @pytest.fixture
 def model_dict() -> dict:
     """The default model as a dict, to modify and load with ``scoring.model.from_dict``."""
-    text = resources.files("scoring.models").joinpath("default.yaml").read_text("utf-8")
+    text = resources.files("scoring.model").joinpath("default.yaml").read_text("utf-8")
     return copy.deepcopy(yaml.safe_load(text))
 
 

@@ -14,9 +14,9 @@ import pytest
 from openpyxl import load_workbook
 
 from scoring import load_model
-from scoring.predict import COLUMNS
+from scoring.calibration.predict import COLUMNS
 
-from .conftest import libreoffice
+from tests.conftest import libreoffice
 
 AS_OF = "2026-11-24"
 
@@ -108,7 +108,7 @@ def test_report_workbook_has_every_table(calibrated):
 
 def test_refuses_to_overwrite_the_input_model(books, tmp_path):
     source = tmp_path / "mine.yaml"
-    source.write_text(resources.files("scoring.models").joinpath("default.yaml").read_text("utf-8"), encoding="utf-8")
+    source.write_text(resources.files("scoring.model").joinpath("default.yaml").read_text("utf-8"), encoding="utf-8")
     before = source.read_bytes()
     done = pscore("calibrate", str(books["demo"]), "--model", str(source), "-o", str(source), "--as-of", AS_OF)
     assert done.returncode == 2 and "refusing to overwrite the input model" in done.stderr

@@ -12,17 +12,18 @@ from scipy.stats import spearmanr
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from scoring import ModelError, score
-from scoring import backtest as bt
-from scoring import calibration, predict
-from scoring.calibrate_model import CURRENT, NotEnoughData, Settings, calibrate, next_version
+from scoring.calibration import backtest as bt
+from scoring.calibration import maps as calibration
+from scoring.calibration import predict
+from scoring.calibration.run import CURRENT, NotEnoughData, Settings, calibrate, next_version
 from scoring.compiled import compile_model
-from scoring.model import from_dict, parse_model
-from scoring.model_io import dump_model
+from scoring.model.load import from_dict, parse_model
+from scoring.model.dump import dump_model
 from scoring.snapshots import score_snapshots
-from scoring.weights_search import suggest
-from xlplugin.calibrate import build_cohort
-from xlplugin.demo import generate
-from xlplugin.reader import WorkbookError
+from scoring.calibration.weights import suggest
+from xlplugin.workbook.calibration import build_cohort
+from xlplugin.workbook.demo import generate
+from xlplugin.workbook.reader import WorkbookError
 
 AS_OF = dt.date(2026, 11, 24)
 SETTINGS = Settings(date=AS_OF, n_boot=200)

@@ -15,8 +15,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from scoring import load_model, score
-from xlplugin.excel_io import set_cell
-from xlplugin.workbook import read_sheet
+from xlplugin.workbook.save import set_cell
+from xlplugin.workbook.pipeline import read_sheet
 
 AS_OF = "2026-11-01"
 
@@ -132,7 +132,7 @@ def test_user_mistakes_give_one_clear_line(demo_book, tmp_path, args, message):
 
 
 def test_bad_model_file_points_at_the_problem(demo_book, tmp_path):
-    text = resources.files("scoring.models").joinpath("default.yaml").read_text("utf-8")
+    text = resources.files("scoring.model").joinpath("default.yaml").read_text("utf-8")
     bad = tmp_path / "bad.yaml"
     bad.write_text(text.replace("{kind: linear, floor: 0.2, target: 0.9}", "{kind: linear, floor: 0.9, target: 0.2}")
                    .replace("deals_won: 3", "deals_won: -3"))

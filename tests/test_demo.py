@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from scoring import load_model
-from xlplugin import demo
+from xlplugin.workbook import demo
 
 AS_OF = dt.date(2026, 6, 15)
 SHEETS = ["About", "Partners", "History", "Milestones", "Outcomes", "Interventions", "Experiments"]

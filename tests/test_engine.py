@@ -12,7 +12,7 @@ from scoring import score
 from scoring.compiled import compile_model
 from scoring.engine import _tiers
 
-from .conftest import AS_OF, TYPICAL, partners, started, variant
+from tests.conftest import AS_OF, TYPICAL, partners, started, variant
 
 STRONG_STRATEGY_WEAK_RESULTS = {
     "market_alignment": 5, "channel_reach": 2000, "product_adoption_potential": 5, "scalable_channel_access": "Yes",
@@ -247,6 +247,6 @@ def test_empty_and_wrong_inputs():
 
 @pytest.fixture(scope="module")
 def demo_frame():
-    from xlplugin.demo import generate
+    from xlplugin.workbook.demo import generate
 
     return generate(n_partners=400, seed=11, as_of=AS_OF).partners

@@ -24,12 +24,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.table import Table
 
-from xlplugin.demo import generate, write_workbook
-from xlplugin.excel_args import default_model
-from xlplugin.workbook import score_workbook
+from xlplugin.workbook.demo import generate, write_workbook
+from xlplugin.excel.args import default_model
+from xlplugin.workbook.pipeline import score_workbook
 
-from .conftest import libreoffice
-from .xlwings_harness import as_excel_sends, call_udf, xlwings_udfs
+from tests.conftest import libreoffice
+from xlplugin.excel.harness import as_excel_sends, call_udf, xlwings_udfs
 
 AS_OF = dt.date(2026, 11, 24)
 ROW_HEADERS = ["Revenue score (pscore)", "Engagement score (pscore)", "Tier (pscore)", "Next action (pscore)"]
@@ -48,8 +48,8 @@ def digest(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def udfs():
-    with xlwings_udfs("xlplugin.udfs") as modules:
-        yield modules["xlplugin.udfs"]
+    with xlwings_udfs("xlplugin.excel.udfs") as modules:
+        yield modules["xlplugin.excel.udfs"]
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_init_writes_the_conf_sheet_formulas_and_read_me(ready):
     assert book.sheetnames[:2] == ["Read me", "pscore"] and {"xlwings.conf", "Model", "Partners"} <= set(book.sheetnames)
     assert [s.sheet_view.tabSelected for s in book.worksheets].count(True) == 1 and book.active.title == "Read me"
     conf = book["xlwings.conf"]
-    assert (conf["A1"].value, conf["B1"].value, conf["A2"].value) == ("UDF Modules", "xlplugin.udfs;xlplugin.macros", None)
+    assert (conf["A1"].value, conf["B1"].value, conf["A2"].value) == ("UDF Modules", "xlplugin.excel.udfs;xlplugin.excel.macros", None)
     partners = book["Partners"]
     header = [c.value for c in partners[1]]
     assert header[header.index("pipeline_value") + 1] is None  # one blank column after the table

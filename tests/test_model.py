@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from scoring import ModelError, load_model
-from scoring.model import parse_model
+from scoring.model.load import parse_model
 
-from .conftest import variant
+from tests.conftest import variant
 
-DEFAULT_TEXT = resources.files("scoring.models").joinpath("default.yaml").read_text("utf-8")
+DEFAULT_TEXT = resources.files("scoring.model").joinpath("default.yaml").read_text("utf-8")
 
 
 def problems(data: dict) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from scoring import score
 from scoring.normalize import category_key, linear
 
-from .conftest import AS_OF, partners
+from tests.conftest import AS_OF, partners
 
 
 def sub(frame, metric, model="default"):

@@ -10,7 +10,7 @@ from scoring.compiled import compile_model
 from scoring.flags import METRIC_FLAGS, ROW_FLAGS
 from scoring.playbook import evaluate
 
-from .conftest import AS_OF, partners
+from tests.conftest import AS_OF, partners
 
 
 def run(model, n=1, metrics=None, flags=(), **columns):

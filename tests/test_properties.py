@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring import load_model, score
-from scoring.schema import BooleanNorm, OrdinalNorm
+from scoring.model.schema import BooleanNorm, OrdinalNorm
 
-from .conftest import AS_OF, TYPICAL, partners, started
+from tests.conftest import AS_OF, TYPICAL, partners, started
 
 MODEL = load_model("default")
 METRICS = {m.id: m for m in MODEL.spec.metrics}

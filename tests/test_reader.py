@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from openpyxl.worksheet.table import Table
 
 from scoring import load_model
-from xlplugin.excel_io import set_cell
-from xlplugin.reader import WorkbookError, issues_frame, open_workbook, read_table
+from xlplugin.workbook.save import set_cell
+from xlplugin.workbook.reader import WorkbookError, issues_frame, open_workbook, read_table
 
 MODEL = load_model("default")
 HEADERS = ["Partner ID", "Partner Name", "Type", " Region ", "Onboarding start", "Training Completion %",

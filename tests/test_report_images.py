@@ -39,10 +39,11 @@ from pypdf import PdfReader
 
 from reports.render import RenderOptions, render_pdfs
 from scoring import load_model
-from xlplugin import scorecards, workbook
+from xlplugin.workbook import scorecard_inputs as scorecards
+from xlplugin.workbook import pipeline as workbook
 
-from .conftest import AS_OF, TYPICAL, started
-from .test_report_scorecards import flat, partner, write_book
+from tests.conftest import AS_OF, TYPICAL, started
+from tests.test_report_scorecards import flat, partner, write_book
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -14,10 +14,11 @@ from pypdf import PdfReader
 from scoring import load_model
 from reports.batch import render_all
 from reports.render import RenderOptions, render_pdfs
-from xlplugin import scorecards, workbook
+from xlplugin.workbook import scorecard_inputs as scorecards
+from xlplugin.workbook import pipeline as workbook
 
-from .conftest import AS_OF, TYPICAL, started
-from .test_cli import pscore
+from tests.conftest import AS_OF, TYPICAL, started
+from tests.test_cli import pscore
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

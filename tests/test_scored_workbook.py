@@ -16,14 +16,14 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from scoring import ModelError, load_model, score
-from xlplugin import workbook
-from xlplugin.demo import generate, write_workbook
-from xlplugin.excel_io import set_cell
-from xlplugin.reader import WorkbookError
+from xlplugin.workbook import pipeline as workbook
+from xlplugin.workbook.demo import generate, write_workbook
+from xlplugin.workbook.save import set_cell
+from xlplugin.workbook.reader import WorkbookError
 
-from .conftest import libreoffice
-from .test_cli import pscore
-from .test_reader import messy_book
+from tests.conftest import libreoffice
+from tests.test_cli import pscore
+from tests.test_reader import messy_book
 
 AS_OF = dt.date(2026, 11, 1)
 MODEL = load_model("default")

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from scoring import score
-from scoring.benchmarks import segment_benchmarks
+from scoring.percentiles import segment_benchmarks
 from scoring.history import trend
 
-from .conftest import AS_OF, partners
+from tests.conftest import AS_OF, partners
 
 
 def history(*rows: tuple[str, dt.date, float]) -> pd.DataFrame:

@@ -21,14 +21,15 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
-from scoring.model import from_dict
-from xlplugin import excel_args, model_sheet
-from xlplugin.demo import generate, write_workbook
-from xlplugin.excel_io import FORMULA_PREFIXES
-from xlplugin.scored_workbook import quality_records
-from xlplugin.workbook import score_workbook
+from scoring.model.load import from_dict
+from xlplugin.excel import args as excel_args
+from xlplugin.workbook import model_sheet
+from xlplugin.workbook.demo import generate, write_workbook
+from xlplugin.workbook.save import FORMULA_PREFIXES
+from xlplugin.workbook.writer import quality_records
+from xlplugin.workbook.pipeline import score_workbook
 
-from .xlwings_harness import ERROR_CODES, MISSING, as_excel_sends, call_udf, xlwings_udfs
+from xlplugin.excel.harness import ERROR_CODES, MISSING, as_excel_sends, call_udf, xlwings_udfs
 
 AS_OF = dt.date(2026, 11, 24)
 AS_OF_CELL = dt.datetime(2026, 11, 24)  # a date cell, as classic xlwings passes it
@@ -84,8 +85,8 @@ def scalar(result):
 
 @pytest.fixture(scope="module")
 def xl():
-    with xlwings_udfs("xlplugin.udfs", "xlplugin.macros") as modules:
-        yield SimpleNamespace(udfs=modules["xlplugin.udfs"], macros=modules["xlplugin.macros"])
+    with xlwings_udfs("xlplugin.excel.udfs", "xlplugin.excel.macros") as modules:
+        yield SimpleNamespace(udfs=modules["xlplugin.excel.udfs"], macros=modules["xlplugin.excel.macros"])
 
 
 @pytest.fixture(scope="module")
@@ -360,7 +361,7 @@ def test_an_unexpected_failure_is_still_one_line_in_the_cell(xl, demo, monkeypat
 def test_vba_module_declares_every_function_with_its_arguments(xl):
     from xlwings.udfs import generate_vba_wrapper
 
-    for module_name, module, names in (("xlplugin.udfs", xl.udfs, UDFS), ("xlplugin.macros", xl.macros, MACROS)):
+    for module_name, module, names in (("xlplugin.excel.udfs", xl.udfs, UDFS), ("xlplugin.excel.macros", xl.macros, MACROS)):
         buffer = io.StringIO()
         generate_vba_wrapper(module_name, module, buffer, SimpleNamespace(Name="partners.xlsm"))
         vba = buffer.getvalue()

@@ -18,13 +18,14 @@ from typing import Callable, Iterator
 import click
 
 from scoring import ModelError, load_model
-from scoring.calibration_schema import DEFAULT_WINDOW_MONTHS
+from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS
 from scoring.engine import to_date
-from scoring.model_io import dump_model
+from scoring.model.dump import dump_model
 
-from . import model_sheet, workbook
-from .excel_io import atomic_write
-from .reader import open_workbook
+from xlplugin.workbook import model_sheet
+from xlplugin.workbook import pipeline as workbook
+from xlplugin.workbook.save import atomic_write
+from xlplugin.workbook.reader import open_workbook
 
 EXIT_USER_ERROR = 2
 
@@ -195,7 +196,7 @@ def excel_group() -> None:
 @user_errors
 def excel_init(workbook_path: Path, output: Path | None, sheet: str, as_of: str | None) -> None:
     """Copy WORKBOOK.xlsx with the add-in set up: xlwings.conf, example formulas, a Read me sheet."""
-    from .excel_setup import init_workbook
+    from xlplugin.excel.init_workbook import init_workbook
 
     output = output or workbook_path.with_name(f"{workbook_path.stem}-excel.xlsx")
     done = init_workbook(workbook_path, output, _date_option(as_of) or dt.date.today(), sheet)
@@ -212,7 +213,7 @@ def excel_init(workbook_path: Path, output: Path | None, sheet: str, as_of: str 
 @user_errors
 def demo_command(path: Path, n_partners: int, seed: int, as_of: str | None) -> None:
     """Write a synthetic partner workbook (Partners, History, Milestones, Outcomes, ...) to PATH.xlsx."""
-    from . import demo
+    from xlplugin.workbook import demo
 
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"{path}: the demo workbook must end in .xlsx")
@@ -253,9 +254,9 @@ def calibrate_command(workbook_path: Path, output: Path, model_ref: str, horizon
     (History); the model is calibrated on them and written as a new version with its back-test.
     """
     from scoring import ScoringModel
-    from scoring.calibrate_model import Settings, calibrate
+    from scoring.calibration.run import Settings, calibrate
 
-    from . import calibrate as cohorts
+    from xlplugin.workbook import calibration as cohorts
 
     if output.suffix.lower() not in (".yaml", ".yml"):
         raise ValueError(f"{output}: the calibrated model must end in .yaml")
@@ -285,10 +286,6 @@ def calibrate_command(workbook_path: Path, output: Path, model_ref: str, horizon
              *([f"Skipped {run.excluded} partners with no usable data."] if run.excluded else []),
              *run.report.summary[1:], f"Wrote {' and '.join(written)}"]
     click.echo("\n".join(lines))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
 
 @main.group("report")
@@ -324,7 +321,7 @@ def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | Non
     """
     from reports.render import RenderOptions
 
-    from . import scorecards
+    from xlplugin.workbook import scorecard_inputs as scorecards
 
     options = RenderOptions(paper="Letter" if paper.lower() == "letter" else "A4",
                             accessible=accessible, author=author, logo=logo)
@@ -344,3 +341,7 @@ def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | Non
         for partner, reason in summary.failures:
             click.echo(f"  {partner}: {reason}", err=True)
         sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterator
 
-from .schema import Condition, LinearNorm, LogNorm, ModelSpec
+from scoring.model.schema import Condition, LinearNorm, LogNorm, ModelSpec
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]

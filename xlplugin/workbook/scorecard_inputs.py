@@ -15,9 +15,9 @@ import pandas as pd
 
 from scoring.history import score_history
 
-from .excel_io import atomic_write
-from .reader import WorkbookError, read_grid, read_table
-from .workbook import ScoredInput
+from xlplugin.workbook.save import atomic_write
+from xlplugin.workbook.reader import WorkbookError, read_grid, read_table
+from xlplugin.workbook.pipeline import ScoredInput
 
 MILESTONES_SHEET, INTERVENTIONS_SHEET = "Milestones", "Interventions"
 #: Optional sheets a scorecard draws on, with the columns each needs.
@@ -66,7 +66,7 @@ def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str,
     ``sheets`` gives the Milestones and Interventions tables already read (see :func:`extra_sheets`);
     by default they are read from the scored workbook.
     """
-    from reports import scorecard
+    from reports import context as scorecard
 
     result = scored.result
     ids = set(np.asarray(result["partner_id"], dtype=object)[list(positions)].astype(str))

@@ -20,9 +20,9 @@ from typing import Callable
 
 import numpy as np
 
-from .calibration_schema import Calibration, EngagementMap, Logistic, RevenueMap
-from .model import ModelError, ScoringModel
-from .schema import ModelSpec
+from scoring.model.calibration_schema import Calibration, EngagementMap, Logistic, RevenueMap
+from scoring.model.load import ModelError, ScoringModel
+from scoring.model.schema import ModelSpec
 
 #: Columns a calibrated model adds to the score table, in order.
 COLUMNS = ("engagement_probability", "expected_revenue", "expected_revenue_low", "expected_revenue_high")

@@ -21,9 +21,9 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 
-from .compiled import OUTCOMES, Compiled
-from .model import ScoringModel, from_dict
-from .snapshots import ScoredSnapshots
+from scoring.compiled import OUTCOMES, Compiled
+from scoring.model.load import ScoringModel, from_dict
+from scoring.snapshots import ScoredSnapshots
 
 PRIOR_PARTNERS = 500
 STEP = 0.1  # suggested weights are rounded to this

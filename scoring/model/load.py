@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from . import model_checks
-from .schema import ModelSpec
+from scoring.model import checks as model_checks
+from scoring.model.schema import ModelSpec
 
 BUILTIN = ("default",)
 
@@ -72,7 +72,7 @@ def load_model(ref: "str | Path | ScoringModel" = "default") -> ScoringModel:
 
 def _read(ref: "str | Path") -> tuple[str, str]:
     if isinstance(ref, str) and ref in BUILTIN:
-        return resources.files("scoring.models").joinpath(f"{ref}.yaml").read_text("utf-8"), ref
+        return resources.files("scoring.model").joinpath(f"{ref}.yaml").read_text("utf-8"), ref
     path = Path(ref)
     if not path.is_file():
         hint = "" if path.suffix else f" (built-in models: {', '.join(BUILTIN)})"

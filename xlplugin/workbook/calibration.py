@@ -22,11 +22,11 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from scoring import ScoringModel
-from scoring.calibrate_model import CURRENT, SUGGESTED, CalibrationRun, Cohort
-from scoring.calibration_schema import DEFAULT_WINDOW_MONTHS
+from scoring.calibration.run import CURRENT, SUGGESTED, CalibrationRun, Cohort
+from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS
 
-from .excel_io import atomic_save, set_cell
-from .reader import WorkbookError, header_key, open_workbook, read_table
+from xlplugin.workbook.save import atomic_save, set_cell
+from xlplugin.workbook.reader import WorkbookError, header_key, open_workbook, read_table
 
 PARTNERS_SHEET, HISTORY_SHEET, OUTCOMES_SHEET = "Partners", "History", "Outcomes"
 ENGAGED_WORDS = {"1": 1, "0": 0, "yes": 1, "no": 0, "true": 1, "false": 0, "y": 1, "n": 0}

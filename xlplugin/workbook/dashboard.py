@@ -14,8 +14,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from scoring import ScoreResult
 from scoring.history import score_history
 
-from .excel_io import set_cell, title
-from .reader import SheetData
+from xlplugin.workbook.save import set_cell, title
+from xlplugin.workbook.reader import SheetData
 
 DASHBOARD = "Dashboard"
 BINS = list(range(0, 100, 10))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .result import ScoreResult, percentile
+from scoring.result import ScoreResult, percentile
 
 MIN_SEGMENT_SIZE = 5
 OUTCOME_SCORES = {"revenue": "revenue_score", "engagement": "engagement_score", "composite": "composite_score"}

@@ -216,7 +216,7 @@ class Playbook(Strict):
 
 
 # Imported here, not at the top: the calibration schema builds on ``Strict`` and ``Score`` above.
-from .calibration_schema import Calibration  # noqa: E402
+from scoring.model.calibration_schema import Calibration  # noqa: E402
 
 
 class ModelSpec(Strict):

@@ -20,9 +20,10 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from scoring import ScoreResult
 
-from . import dashboard, model_sheet
-from .excel_io import atomic_save, set_cell, title
-from .reader import Issue, SheetData, issues_frame
+from xlplugin.workbook import dashboard
+from xlplugin.workbook import model_sheet
+from xlplugin.workbook.save import atomic_save, set_cell, title
+from xlplugin.workbook.reader import Issue, SheetData, issues_frame
 
 SCORES, QUALITY = "Scores", "Data quality"
 GENERATED = (SCORES, QUALITY, model_sheet.MODEL, dashboard.DASHBOARD)

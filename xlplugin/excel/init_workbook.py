@@ -26,12 +26,12 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from scoring import ScoringModel, load_model
 
-from . import model_sheet
-from .excel_io import atomic_write, set_cell
-from .reader import WorkbookError, open_workbook, read_table
+from xlplugin.workbook import model_sheet
+from xlplugin.workbook.save import atomic_write, set_cell
+from xlplugin.workbook.reader import WorkbookError, open_workbook, read_table
 
 CONF, LIVE, README = "xlwings.conf", "pscore", "Read me"
-UDF_MODULES = "xlplugin.udfs;xlplugin.macros"
+UDF_MODULES = "xlplugin.excel.udfs;xlplugin.excel.macros"
 MODEL_COLUMNS = "I"  # the Model sheet's last column (model_sheet.write)
 #: Row-function columns added next to the partner table: header -> function.
 ROW_FUNCTIONS = {

@@ -17,11 +17,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from scoring import ModelError, ScoringModel
-from scoring.model import from_dict
-from scoring.predict import scorecard_hash
+from scoring.model.load import from_dict
+from scoring.calibration.predict import scorecard_hash
 
-from .excel_io import set_cell
-from .reader import WorkbookError
+from xlplugin.workbook.save import set_cell
+from xlplugin.workbook.reader import WorkbookError
 
 MODEL = "Model"
 OVERRIDES = "workbook overrides"

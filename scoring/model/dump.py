@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import yaml
 
-from .schema import ModelSpec
+from scoring.model.schema import ModelSpec
 
 
 class _Dumper(yaml.SafeDumper):

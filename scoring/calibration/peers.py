@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-from .compiled import Compiled
-from .normalize import category_key, extract
-from .table import PartnerTable
+from scoring.compiled import Compiled
+from scoring.normalize import category_key, extract
+from scoring.table import PartnerTable
 
 SEED = 0
 

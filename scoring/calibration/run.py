@@ -24,14 +24,16 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from . import backtest as bt
-from . import calibration, peers, predict
-from .calibration_schema import DEFAULT_WINDOW_MONTHS, Backtest, Calibration, Estimate
-from .compiled import OUTCOMES, compile_model
-from .model import ScoringModel, from_dict
-from .schema import ChangelogEntry, ModelSpec
-from .snapshots import ScoredSnapshots, score_snapshots
-from .weights_search import PRIOR_PARTNERS, equal_weights, suggest, with_weights
+from scoring.calibration import backtest as bt
+from scoring.calibration import maps as calibration
+from scoring.calibration import peers
+from scoring.calibration import predict
+from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS, Backtest, Calibration, Estimate
+from scoring.compiled import OUTCOMES, compile_model
+from scoring.model.load import ScoringModel, from_dict
+from scoring.model.schema import ChangelogEntry, ModelSpec
+from scoring.snapshots import ScoredSnapshots, score_snapshots
+from scoring.calibration.weights import PRIOR_PARTNERS, equal_weights, suggest, with_weights
 
 MIN_PARTNERS = 50  # with outcomes and a score
 MIN_PER_CLASS = 10  # engaged and not engaged

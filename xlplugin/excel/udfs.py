@@ -27,12 +27,9 @@ import xlwings as xw
 
 from scoring import ModelError, ScoreResult, ScoringModel, score
 
-from .excel_args import (
-    ArgumentError, Cell, Grid, aligned_cells, as_of_arg, calibrated, cell, choice_arg, line, message, model_arg,
-    names_arg, row_layout, scalar, table_arg, table_cells, weights_arg,
-)
-from .reader import SheetData, WorkbookError
-from .scored_workbook import output_frame, quality_records
+from xlplugin.excel.args import ArgumentError, Cell, Grid, aligned_cells, as_of_arg, calibrated, cell, choice_arg, line, message, model_arg, names_arg, row_layout, scalar, table_arg, table_cells, weights_arg
+from xlplugin.workbook.reader import SheetData, WorkbookError
+from xlplugin.workbook.writer import output_frame, quality_records
 
 CATEGORY = "pscore"
 RANGES = frozenset({"table", "row", "header", "model", "weights", "columns"})

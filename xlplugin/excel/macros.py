@@ -1,7 +1,7 @@
 """pscore macros for classic xlwings: score the workbook into a Scores sheet, PDF scorecards, QBR packs.
 
 Each entry point is an xlwings script (a VBA ``Sub`` after *Import Functions*, or
-``RunPython "import xlplugin.macros as m; m.pscore_score_workbook()"``). The Excel-touching part is
+``RunPython "import xlplugin.excel.macros as m; m.pscore_score_workbook()"``). The Excel-touching part is
 a few lines; the work is done on cell values by functions that need no Excel, so it is tested
 like the rest of pscore. Problems are shown in a message box, never as a traceback.
 """
@@ -16,13 +16,13 @@ import xlwings as xw
 
 from scoring import ModelError, score
 
-from .excel_args import ArgumentError, Grid, as_of_arg, cells, message, model_arg, table_arg
-from .excel_setup import AS_OF_CELL, LIVE
-from .model_sheet import MODEL
-from .reader import WorkbookError, read_grid
-from .scored_workbook import SCORES, output_frame
-from .scorecards import EXTRA_SHEETS
-from .workbook import HISTORY_SHEET as HISTORY, ScoredInput
+from xlplugin.excel.args import ArgumentError, Grid, as_of_arg, cells, message, model_arg, table_arg
+from xlplugin.excel.init_workbook import AS_OF_CELL, LIVE
+from xlplugin.workbook.model_sheet import MODEL
+from xlplugin.workbook.reader import WorkbookError, read_grid
+from xlplugin.workbook.writer import SCORES, output_frame
+from xlplugin.workbook.scorecard_inputs import EXTRA_SHEETS
+from xlplugin.workbook.pipeline import HISTORY_SHEET as HISTORY, ScoredInput
 
 PARTNERS = "Partners"
 TITLE = "pscore"
@@ -53,7 +53,7 @@ def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book
     message shown to the user: what was written where, and which partners failed."""
     from reports.render import RenderOptions
 
-    from .scorecards import build_cards, extra_sheets, write_scorecards
+    from xlplugin.workbook.scorecard_inputs import build_cards, extra_sheets, write_scorecards
 
     scoring_model = model_arg(model)
     partners = read_grid(sheets[PARTNERS], scoring_model, PARTNERS, source=book_path.name, unique_ids=True)

@@ -19,8 +19,8 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from . import predict
-from .calibration_schema import EngagementMap, Logistic, RevenueBand, RevenueMap
+from scoring.calibration import predict
+from scoring.model.calibration_schema import EngagementMap, Logistic, RevenueBand, RevenueMap
 
 MIN_ISOTONIC = 1000  # partners with outcomes before an isotonic engagement map is allowed
 INTERVAL = 0.8  # coverage of the revenue interval

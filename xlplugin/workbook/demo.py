@@ -24,7 +24,7 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .excel_io import FORMULA_PREFIXES, atomic_save, cell_value
+from xlplugin.workbook.save import FORMULA_PREFIXES, atomic_save, cell_value
 
 # ------------------------------------------------------------------ segments and identities
 

@@ -27,7 +27,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
 from scoring import ScoringModel
-from scoring.schema import BooleanNorm, OrdinalNorm
+from scoring.model.schema import BooleanNorm, OrdinalNorm
 
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"})
 BLANK_WORDS = frozenset({"n/a", "na", "-", "--", "—", "–", "none", "null", "nil", "?", "tbd", "unknown"})

@@ -19,9 +19,10 @@ from openpyxl import Workbook
 
 from scoring import ScoreResult, ScoringModel, score
 
-from . import model_sheet, scored_workbook
-from .excel_io import FORMULA_PREFIXES, atomic_write
-from .reader import Issue, SheetData, WorkbookError, open_workbook, read_sheet, read_table, usable_partners
+from xlplugin.workbook import model_sheet
+from xlplugin.workbook import writer as scored_workbook
+from xlplugin.workbook.save import FORMULA_PREFIXES, atomic_write
+from xlplugin.workbook.reader import Issue, SheetData, WorkbookError, open_workbook, read_sheet, read_table, usable_partners
 
 __all__ = ["ScoredInput", "WorkbookError", "read_sheet", "score_workbook", "write_csv", "write_scored"]
 

@@ -27,13 +27,10 @@ from openpyxl.utils.datetime import from_excel
 
 from scoring import ModelError, ScoringModel, load_model
 from scoring.engine import to_date
-from scoring.model import from_dict
+from scoring.model.load import from_dict
 
-from . import model_sheet
-from .reader import (
-    DATE_COLUMNS, EXCEL_ERRORS, TEXT_COLUMNS, SheetData, WorkbookError, cell_parser, column_names, header_key,
-    read_grid,
-)
+from xlplugin.workbook import model_sheet
+from xlplugin.workbook.reader import DATE_COLUMNS, EXCEL_ERRORS, TEXT_COLUMNS, SheetData, WorkbookError, cell_parser, column_names, header_key, read_grid
 
 #: What Excel shows in a cell: a number, text, a truth value, a date, or blank (None).
 Cell = Any

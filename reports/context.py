@@ -18,12 +18,12 @@ import pandas as pd
 from markupsafe import Markup
 
 from scoring import ScoreResult
-from scoring.benchmarks import segment_benchmarks
+from scoring.percentiles import segment_benchmarks
 from scoring.compiled import ADJUSTMENT, ADJUSTMENT_LABEL
 from scoring.engine import months_between, to_date
 from scoring.history import TREND_SCORES, trend
 
-from . import charts
+from reports import charts
 
 Audience = Literal["partner", "internal"]
 AUDIENCES: tuple[Audience, ...] = ("partner", "internal")
