@@ -21,7 +21,7 @@ $(STAMP): $(SOURCES)
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/pscore demo demo/partners.xlsx
+	$(BIN)/pscore demo demo/partners.xlsx --force
 	$(BIN)/pscore score demo/partners.xlsx -o demo/scored.xlsx
 	$(BIN)/pscore report scorecards demo/partners.xlsx -o demo/scorecards
 

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 import pytest
@@ -21,11 +22,15 @@ from xlplugin.workbook.pipeline import read_sheet
 AS_OF = "2026-11-01"
 
 
-def pscore(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the installed console script (fall back to the module when run from a source tree)."""
+def pscore_command() -> list[str]:
+    """The installed console script (or the module when run from a source tree)."""
     exe = shutil.which("pscore", path=os.path.dirname(sys.executable)) or shutil.which("pscore")
-    command = [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
+
+
+def pscore(*args: str, cwd: Path | None = None, prefix: Sequence[str] = ()) -> subprocess.CompletedProcess:
+    """Run the installed console script, optionally under a ``prefix`` command (see :func:`unprivileged`)."""
+    return subprocess.run([*prefix, *pscore_command(), *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +167,55 @@ def test_scoring_the_same_workbook_twice_gives_identical_files(demo_book, tmp_pa
     for out in (one, two):
         assert pscore("score", str(demo_book), "-o", str(out), "--as-of", AS_OF).returncode == 0
     assert one.read_bytes() == two.read_bytes()
+
+
+# ---------------------------------------------------------------- nothing of the user's is lost
+
+
+@pytest.fixture(scope="module")
+def edited_book(demo_book, tmp_path_factory) -> Path:
+    """A scored demo workbook whose Model sheet has one edited weight, so `model export` has work."""
+    folder = tmp_path_factory.mktemp("edited")
+    scored = folder / "scored.xlsx"
+    assert pscore("score", str(demo_book), "-o", str(scored), "--as-of", AS_OF).returncode == 0
+    book = load_workbook(scored)
+    for row in book["Model"].iter_rows():
+        if row[0].value == "weights.*.deals_won":
+            row[4].value = 5
+    edited = folder / "edited.xlsx"
+    book.save(edited)
+    return edited
+
+
+def test_model_export_never_writes_a_model_over_a_workbook(edited_book, demo_book, tmp_path):
+    mine = tmp_path / "mine.xlsx"
+    shutil.copy(edited_book, mine)
+    other = tmp_path / "other.xlsx"
+    shutil.copy(demo_book, other)
+    disguised = tmp_path / "model.yaml"  # a workbook under a model's name
+    shutil.copy(demo_book, disguised)
+    before = {path: path.read_bytes() for path in (mine, other, disguised)}
+    for output, message in ((mine, f"{mine}: refusing to overwrite the input workbook"),
+                            (other, f"{other}: is a workbook; refusing to overwrite it"),
+                            (disguised, f"{disguised}: is a workbook; refusing to overwrite it"),
+                            (tmp_path / "new.xlsx", "new.xlsx: the model file must end in .yaml or .yml")):
+        done = pscore("model", "export", "--from-workbook", str(mine), "-o", str(output))
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert {path: path.read_bytes() for path in before} == before
+    assert not (tmp_path / "new.xlsx").exists()
+    done = pscore("model", "export", "--from-workbook", str(mine), "-o", str(tmp_path / "new.yml"))
+    assert done.returncode == 0, done.stderr
+    assert load_model(tmp_path / "new.yml").spec.version == "1.1.0"
+
+
+def test_demo_replaces_an_existing_file_only_with_force(tmp_path):
+    target = tmp_path / "base.xlsx"
+    shutil.copy(Path(__file__), target)  # anything of the user's
+    before = target.read_bytes()
+    done = pscore("demo", str(target), "--partners", "5", "--as-of", AS_OF)
+    assert done.returncode == 2
+    assert done.stderr == f"error: {target}: already exists; pass --force to replace it with synthetic partners\n"
+    assert target.read_bytes() == before
+    done = pscore("demo", str(target), "--partners", "5", "--as-of", AS_OF, "--force")
+    assert done.returncode == 0, done.stderr
+    assert load_workbook(target)["Partners"].max_row > 5

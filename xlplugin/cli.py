@@ -12,6 +12,7 @@ import functools
 import getpass
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -171,6 +172,13 @@ def model_group() -> None:
 @user_errors
 def model_export(workbook_path: Path, output: Path, model_ref: str, author: str, rationale: str | None) -> None:
     """Save the Model-sheet edits of a workbook as a new model version with a changelog entry."""
+    if output.exists() and output.resolve() == workbook_path.resolve():
+        raise ValueError(f"{output}: refusing to overwrite the input workbook; choose another output file")
+    if output.is_file() and zipfile.is_zipfile(output):
+        raise ValueError(f"{output}: is a workbook; refusing to overwrite it with a model file; "
+                         "choose another output file")
+    if output.suffix.lower() not in (".yaml", ".yml"):
+        raise ValueError(f"{output}: the model file must end in .yaml or .yml")
     base = load_model(model_ref)
     if Path(base.source).exists() and output.resolve() == Path(base.source).resolve():
         raise ValueError(f"{output}: refusing to overwrite the base model; choose another output file")
@@ -210,13 +218,16 @@ def excel_init(workbook_path: Path, output: Path | None, sheet: str, as_of: str 
               help="Number of synthetic partners.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed; the same seed gives the same workbook.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date the data is current to. [default: today]")
+@click.option("--force", is_flag=True, help="Replace PATH.xlsx if it exists (it is never replaced otherwise).")
 @user_errors
-def demo_command(path: Path, n_partners: int, seed: int, as_of: str | None) -> None:
+def demo_command(path: Path, n_partners: int, seed: int, as_of: str | None, force: bool) -> None:
     """Write a synthetic partner workbook (Partners, History, Milestones, Outcomes, ...) to PATH.xlsx."""
     from xlplugin.workbook import demo
 
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"{path}: the demo workbook must end in .xlsx")
+    if path.exists() and not force:
+        raise ValueError(f"{path}: already exists; pass --force to replace it with synthetic partners")
     data = demo.generate(n_partners=n_partners, seed=seed, as_of=_date_option(as_of))
     demo.write_workbook(data, path)
     click.echo(f"Wrote {n_partners} synthetic partners (seed {seed}, as of {data.as_of.isoformat()}) to {path}")
