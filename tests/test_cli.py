@@ -219,3 +219,56 @@ def test_demo_replaces_an_existing_file_only_with_force(tmp_path):
     done = pscore("demo", str(target), "--partners", "5", "--as-of", AS_OF, "--force")
     assert done.returncode == 0, done.stderr
     assert load_workbook(target)["Partners"].max_row > 5
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_replaced_output_keeps_its_permissions(demo_book, tmp_path, suffix):
+    private, shared, new = (tmp_path / f"{name}{suffix}" for name in ("private", "shared", "new"))
+    for path, mode in ((private, 0o600), (shared, 0o664)):
+        path.write_bytes(b"old")
+        path.chmod(mode)
+    for path in (private, shared, new):
+        assert pscore("score", str(demo_book), "-o", str(path), "--as-of", AS_OF).returncode == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert [p.stat().st_mode & 0o777 for p in (private, shared, new)] == [0o600, 0o664, 0o666 & ~mask]
+    assert private.read_bytes() != b"old"
+
+
+def test_a_read_only_output_is_never_replaced(demo_book, tmp_path):
+    target = tmp_path / "frozen.csv"
+    target.write_text("keep me\n")
+    target.chmod(0o444)
+    done = pscore("score", str(demo_book), "-o", str(target), "--as-of", AS_OF)
+    assert done.returncode == 2
+    assert f"error: {target}: the file is read-only and is left as it is" in done.stderr
+    assert target.read_text() == "keep me\n" and target.stat().st_mode & 0o777 == 0o444
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frozen.csv"]
+
+
+def unprivileged() -> list[str]:
+    """A command prefix under which file permissions hold: nothing for a normal user; for root
+    (containers, CI), setpriv dropping the capability that overrides them."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be made to hold")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def test_write_errors_name_the_output_not_the_temporary_file(demo_book, tmp_path):
+    under_a_file = f"{demo_book}/x.csv"
+    done = pscore("score", str(demo_book), "-o", under_a_file, "--as-of", AS_OF)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == f"error: {under_a_file}: cannot write there: {demo_book} is a file, not a folder"
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    prefix = unprivileged()
+    if subprocess.run([*prefix, "touch", str(locked / "probe")], capture_output=True).returncode == 0:
+        pytest.skip("a read-only folder is still writable here")
+    done = pscore("score", str(demo_book), "-o", str(locked / "x.csv"), "--as-of", AS_OF, prefix=prefix)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {locked / 'x.csv'}: cannot write in the folder {locked}: Permission denied"]
+    assert "Traceback" not in done.stderr
