@@ -272,3 +272,54 @@ def test_write_errors_name_the_output_not_the_temporary_file(demo_book, tmp_path
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: {locked / 'x.csv'}: cannot write in the folder {locked}: Permission denied"]
     assert "Traceback" not in done.stderr
+
+
+def _partners_book(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Partners"
+    for row in [header, *rows]:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("header, row, reason", [
+    (["Partner ID", "Partner Name", "Colour"], ["P1", "Acme", "blue"],
+     "sheet 'Partners' has none of the model's metric columns (its columns: Partner ID (A), Partner Name (B), "
+     "Colour (C)); see docs/workbooks.md for the headers pscore reads"),
+    (["Partner ID", "Deals won"], ["P1", "lots"],
+     "none of the 3 partners on sheet 'Partners' has a usable value in the metric columns found (Deals won (B)); "
+     "e.g. row 2, Deals won (B): 'lots' is not a valid value for this metric"),
+])
+def test_a_run_that_scores_nobody_fails_with_the_reason(tmp_path, header, row, reason):
+    book = _partners_book(tmp_path / "in.xlsx", header, [[f"P{i}", *row[1:]] for i in range(1, 4)])
+    out = tmp_path / "out.csv"
+    done = pscore("score", str(book), "-o", str(out), "--as-of", AS_OF)
+    assert done.returncode == 2 and not out.exists()
+    assert done.stderr.splitlines()[-1] == f"error: {book}: no partner could be scored: {reason}"
+    cards = tmp_path / "cards"
+    done = pscore("report", "scorecards", str(book), "-o", str(cards), "--as-of", AS_OF)
+    assert done.returncode == 2 and "no partner could be scored" in done.stderr and not cards.exists()
+
+
+def test_one_partner_scored_is_enough(tmp_path):
+    book = _partners_book(tmp_path / "in.xlsx", ["Partner ID", "Deals won"], [["P1", "lots"], ["P2", 4]])
+    done = pscore("score", str(book), "-o", str(tmp_path / "out.csv"), "--as-of", AS_OF)
+    assert done.returncode == 0 and "Unscored 1" in done.stdout, done.stderr
+
+
+def test_progress_shows_in_a_log(demo_book, tmp_path):
+    done = pscore("score", str(demo_book), "-o", str(tmp_path / "x.csv"), "--as-of", AS_OF)
+    assert done.returncode == 0
+    lines = done.stderr.splitlines()
+    assert lines[0] == f"Reading and scoring {demo_book} ..."
+    assert lines[1].startswith(f"Reading and scoring {demo_book}: done in ")
+    assert lines[2] == f"Writing {tmp_path / 'x.csv'} ..." and len(lines) == 4
+    ids = ",".join(f"P{n:05d}" for n in range(1, 6))
+    done = pscore("report", "scorecards", str(demo_book), "-o", str(tmp_path / "cards"), "--partners", ids,
+                  "--as-of", AS_OF, "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    counts = [line.split(" done")[0].strip() for line in done.stderr.splitlines() if line.startswith("  ")]
+    assert counts == [f"{n} of 5" for n in range(1, 6)]
+    assert "Rendering 5 scorecards ..." in done.stderr

@@ -10,6 +10,7 @@ import datetime as dt
 import contextlib
 import functools
 import getpass
+import math
 import sys
 import time
 import zipfile
@@ -17,10 +18,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import click
+import numpy as np
 
 from scoring import ModelError, load_model
 from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS
-from scoring.engine import to_date
+from scoring.engine import UNSCORED, to_date
 from scoring.model.dump import dump_model
 
 from xlplugin.workbook import model_sheet
@@ -78,7 +80,40 @@ def scoring_options(command: Callable) -> Callable:
 
 def _read_and_score(workbook_path: Path, model_ref: str, use_model_sheet: bool, as_of: str | None,
                     sheet: str) -> workbook.ScoredInput:
-    return workbook.score_workbook(workbook_path, load_model(model_ref), _date_option(as_of), sheet, use_model_sheet)
+    """Read and score the workbook; the options are checked first, so their mistakes come before any work."""
+    model, as_of_date = load_model(model_ref), _date_option(as_of)
+    with _step(f"Reading and scoring {workbook_path}"):
+        scored = workbook.score_workbook(workbook_path, model, as_of_date, sheet, use_model_sheet)
+    _require_scored(scored)
+    return scored
+
+
+def _require_scored(scored: workbook.ScoredInput) -> None:
+    """A run that scores nobody is a mistake in the input (wrong sheet, headers not recognised,
+    unusable values), not a result to write or render."""
+    tiers = np.asarray(scored.result["tier"], dtype=object)
+    if (tiers != UNSCORED).any():
+        return
+    partners = scored.partners
+    found = [partners.headers.get(m.id, m.id) for m in scored.model.spec.metrics if m.id in partners.frame.columns]
+    if not found:
+        columns = list(partners.headers.values())
+        listed = ", ".join(columns[:8]) + (f" and {len(columns) - 8} more" if len(columns) > 8 else "")
+        reason = (f"sheet '{partners.sheet}' has none of the model's metric columns (its columns: {listed}); "
+                  "see docs/workbooks.md for the headers pscore reads")
+    elif (np.asarray(scored.result["coverage"], dtype=float) > 0).any():
+        reason = f"all {len(tiers)} partners are {UNSCORED}"
+    else:
+        flags = scored.result.flags
+        bad = flags[flags["flag"] != "missing"]
+        example = ""
+        if not bad.empty:
+            first = bad.iloc[0]
+            where = partners.headers.get(first["column"], first["column"])
+            example = f"; e.g. row {first['row']}, {where}: {first['value']!r} is {first['problem']}"
+        reason = (f"none of the {len(tiers)} partners on sheet '{partners.sheet}' has a usable value in the metric "
+                  f"columns found ({', '.join(found[:5])}{', ...' if len(found) > 5 else ''}){example}")
+    raise workbook.WorkbookError(f"{scored.source}: no partner could be scored: {reason}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,8 +136,7 @@ def score_command(workbook_path: Path, output: Path, model_ref: str, use_model_s
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"{output}: the output must end in .csv or .xlsx")
-    with _step(f"Reading and scoring {workbook_path}"):
-        scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
+    scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
     with _step(f"Writing {output}"):
         if suffix == ".csv":
             workbook.write_csv(scored.result, output)
@@ -113,14 +147,35 @@ def score_command(workbook_path: Path, output: Path, model_ref: str, use_model_s
 
 @contextlib.contextmanager
 def _step(message: str) -> Iterator[None]:
-    """Say what a long step is doing, on an interactive terminal only (scripts stay quiet)."""
-    if not sys.stderr.isatty():
-        yield
-        return
-    click.echo(f"{message} ...", err=True, nl=False)
+    """Say on stderr what a long step is doing: on a terminal on one line with its time; in a log
+    (a pipe, a CI job) as a line when it starts and one when it is done, so a slow step shows."""
     start = time.perf_counter()
+    tty = sys.stderr.isatty()
+    click.echo(f"{message} ...", err=True, nl=not tty)
     yield
-    click.echo(f" {time.perf_counter() - start:.1f} s", err=True)
+    elapsed = time.perf_counter() - start
+    click.echo(f" {elapsed:.1f} s" if tty else f"{message}: done in {elapsed:.1f} s", err=True)
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """An ``update(n)`` for ``total`` items: a bar on a terminal; in a log, a line each tenth of the
+    way (at least every 100 items) and at the end."""
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+            yield bar.update
+        return
+    every = min(100, max(1, math.ceil(total / 10)))
+    start, done = time.perf_counter(), 0
+    click.echo(f"{label} ...", err=True)
+
+    def update(n: int) -> None:
+        nonlocal done
+        before, done = done, done + n
+        if done // every > before // every or done == total:
+            click.echo(f"  {done} of {total} done ({time.perf_counter() - start:.1f} s)", err=True)
+
+    yield update
 
 
 def _summary(scored: workbook.ScoredInput, output: Path) -> None:
@@ -337,12 +392,12 @@ def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | Non
     options = RenderOptions(paper="Letter" if paper.lower() == "letter" else "A4",
                             accessible=accessible, author=author, logo=logo)
     start = time.perf_counter()
-    with _step(f"Reading and scoring {workbook_path}"):
-        scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
-        positions = scorecards.select(scored, (partner_ids or "").split(",") if partner_ids else (), tiers)
+    scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
+    positions = scorecards.select(scored, (partner_ids or "").split(",") if partner_ids else (), tiers)
+    with _step(f"Preparing {len(positions)} scorecards"):
         cards = scorecards.build_cards(scored, positions, audience)
-    with click.progressbar(length=len(cards), label=f"Rendering {len(cards)} scorecards", file=sys.stderr) as bar:
-        summary = scorecards.write_scorecards(cards, out_dir, options, scored.model.spec, progress=bar.update,
+    with _progress(len(cards), f"Rendering {len(cards)} scorecards") as update:
+        summary = scorecards.write_scorecards(cards, out_dir, options, scored.model.spec, progress=update,
                                               workers=workers)
     elapsed = time.perf_counter() - start
     click.echo(f"Wrote {len(summary.written)} {audience} scorecards ({options.paper}) to {out_dir} in {elapsed:.1f} s "
