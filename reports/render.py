@@ -16,6 +16,8 @@ import datetime as dt
 import gc
 import math
 import os
+import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -48,8 +50,55 @@ class RenderOptions:
     def __post_init__(self) -> None:
         if self.paper not in PAPERS:
             raise ValueError(f"unknown paper size '{self.paper}' (choose {' or '.join(PAPERS)})")
-        if self.logo is not None and not Path(self.logo).is_file():
-            raise ValueError(f"{self.logo}: logo file not found")
+        if self.logo is not None:
+            check_logo(Path(self.logo))
+
+
+LOGO_MAX_BYTES = 10 * 1024 * 1024
+_SNIFF_BYTES = 64 * 1024
+_SVG_START = re.compile(rb"\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>\s*)*<(svg:)?svg[\s>/]",
+                        re.DOTALL | re.IGNORECASE)
+
+
+def check_logo(path: Path) -> str:
+    """The logo's format ("PNG", "JPEG" or "SVG"), or a ``ValueError`` saying what is wrong with it.
+
+    WeasyPrint leaves out an image it cannot load without a word, so the logo is checked once,
+    before any work: a regular file of at most :data:`LOGO_MAX_BYTES`, recognised from its first
+    bytes (never read whole unless it is a raster image, which Pillow then checks through).
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: logo file not found") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the logo: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path}: the logo is not a regular file; give a PNG, JPEG or SVG image")
+    if info.st_size > LOGO_MAX_BYTES:
+        raise ValueError(f"{path}: the logo is {info.st_size:,} bytes, more than the {LOGO_MAX_BYTES // 2**20} MB "
+                         "a logo may be")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the logo: {exc.strerror or exc}") from None
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        kind = "PNG"
+    elif head.startswith(b"\xff\xd8\xff"):
+        kind = "JPEG"
+    elif _SVG_START.match(head.removeprefix(b"\xef\xbb\xbf")):
+        return "SVG"
+    else:
+        raise ValueError(f"{path}: the logo is not a PNG, JPEG or SVG image")
+    from PIL import Image  # WeasyPrint's own image library
+
+    try:
+        with Image.open(path, formats=[kind]) as image:
+            image.verify()
+    except Exception as exc:  # Pillow raises many types for a damaged file
+        raise ValueError(f"{path}: the logo is not a readable {kind} image ({exc})") from None
+    return kind
 
 
 def templates_dir() -> Path:

@@ -309,6 +309,27 @@ def test_one_partner_scored_is_enough(tmp_path):
     assert done.returncode == 0 and "Unscored 1" in done.stdout, done.stderr
 
 
+@pytest.mark.parametrize("content, message", [
+    ("/etc/passwd", "the logo is not a PNG, JPEG or SVG image"),
+    (b"\x00\x17\xfe" * 1000, "the logo is not a PNG, JPEG or SVG image"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "the logo is not a readable PNG image"),
+    ("/dev/zero", "the logo is not a regular file; give a PNG, JPEG or SVG image"),
+])
+def test_a_logo_that_is_not_an_image_is_an_error(demo_book, tmp_path, content, message):
+    if isinstance(content, str):
+        logo = Path(content)
+        if not logo.exists():
+            pytest.skip(f"no {content} here")
+    else:
+        logo = tmp_path / "logo.png"
+        logo.write_bytes(content)
+    out = tmp_path / "cards"
+    done = pscore("report", "scorecards", str(demo_book), "-o", str(out), "--logo", str(logo), "--as-of", AS_OF)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {logo}: {message}"), done.stderr
+    assert done.stderr.count("\n") == 1 and not out.exists()  # refused before any work
+
+
 def test_progress_shows_in_a_log(demo_book, tmp_path):
     done = pscore("score", str(demo_book), "-o", str(tmp_path / "x.csv"), "--as-of", AS_OF)
     assert done.returncode == 0
