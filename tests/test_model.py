@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import resources
 
 import pytest
 import yaml
 
-from scoring import ModelError, load_model
-from scoring.model.load import parse_model
+from scoring import ModelError, load_model, score
+from scoring.calibration.weights import equal_weights
+from scoring.model import edit
+from scoring.model.load import from_dict, parse_model
 
-from tests.conftest import variant
+from tests.conftest import AS_OF, calibration_for, partners, variant
 
 DEFAULT_TEXT = resources.files("scoring.model").joinpath("default.yaml").read_text("utf-8")
 
@@ -151,3 +154,65 @@ def test_not_yaml_and_missing_file(tmp_path):
 
 def test_loading_is_cached_per_content(model):
     assert load_model("default") is load_model("default")
+
+
+# ------------------------------------------------------------------ deriving a model: scoring.model.edit
+
+
+@pytest.fixture(scope="module")
+def calibrated(model):
+    data = model.spec.model_dump(mode="json")
+    return from_dict({**data, "calibration": calibration_for(model.spec)}, "calibrated.yaml")
+
+
+def test_overrides_set_model_file_paths_and_name_the_edit(model):
+    derived = edit.with_overrides(model, {"weights.revenue.deals_won": 9, "tiers[0].min_score": 80,
+                                          "stages[1].layer_weights.results": 0.5}, label="what-if weights")
+    spec = derived.model.spec
+    assert spec.weights["revenue"]["deals_won"] == 9 and spec.tiers[0].min_score == 80
+    assert spec.stages[1].layer_weights["results"] == 0.5 and derived.calibration == "none"
+    assert spec.name == "default + what-if weights" and derived.model.hash != model.hash
+    again = edit.with_overrides(derived.model, {"weights.revenue.deals_won": 3}, label="what-if weights")
+    assert again.model.spec.name == "default + what-if weights"  # the label is not repeated
+    same = edit.with_overrides(model, {"weights.revenue.deals_won": 3.0}, label="what-if weights")
+    assert same.model.spec.name == "default" and same.model.hash == model.hash  # no change: the same model
+
+
+def test_overrides_name_every_bad_path_and_value(model):
+    with pytest.raises(ModelError) as info:
+        edit.with_overrides(model, {"tiers[9].min_score": 1, "name.first": 1, "weights..x": 1}, source="sheet")
+    assert info.value.problems == [
+        "tiers[9].min_score: no such setting in the model (tiers[9] does not exist)",
+        "name.first: no such setting in the model (name is a value, not a section)",
+        "weights..x: not a model-file path (e.g. weights.revenue.deals_won or tiers[0].min_score)"]
+    with pytest.raises(ModelError) as info:
+        edit.with_overrides(model, {"weights.revenue.deals_won": -1, "coverage.minimum": 2})
+    assert info.value.problems == ["weights.revenue.deals_won: Input should be greater than or equal to 0",
+                                   "coverage.minimum: Input should be less than or equal to 1"]
+
+
+def test_a_calibration_is_kept_only_while_its_scorecard_is_unchanged(calibrated):
+    frame = partners({}, {"deals_won": 0})
+    tiers = edit.with_overrides(calibrated, {"tiers[0].min_score": 80, "coverage.minimum": 0.5})
+    assert tiers.calibration == "kept" and tiers.model.spec.calibration == calibrated.spec.calibration
+    assert "engagement_probability" in score(frame, tiers.model, as_of=AS_OF).frame
+    weights = edit.with_overrides(calibrated, {"weights.revenue.deals_won": 9})
+    assert weights.calibration == "dropped" and weights.model.spec.calibration is None
+    assert "engagement_probability" not in score(frame, weights.model, as_of=AS_OF).frame  # scored, no predictions
+    assert edit.with_weights(calibrated, calibrated.spec.weights).calibration == "kept"
+    equal = edit.with_weights(calibrated, {o: {m: 1.0 for m in w} for o, w in calibrated.spec.weights.items()})
+    assert equal.calibration == "dropped" and equal.model.spec.calibration is None
+    assert equal_weights(calibrated).spec.calibration is None
+    assert edit.without_calibration(calibrated).spec.calibration is None
+
+
+def test_next_version_and_release(model):
+    day = dt.date(2026, 11, 24)
+    assert edit.next_version("1.2.3", day, "edit") == "1.3.0"
+    assert edit.next_version("2026a", day, "edit") == "2026a+edit.20261124"
+    assert edit.next_version("2026a+cal.20260101", day, "edit") == "2026a+edit.20261124"
+    derived = edit.with_overrides(model, {"weights.revenue.deals_won": 5}, label="workbook overrides").model
+    new = edit.release(derived, date=day, reason="edit", author="Ana", change="weights.revenue.deals_won: 3 -> 5",
+                       rationale="why", name="default")
+    assert (new.spec.name, new.spec.version, new.spec.effective_date) == ("default", "1.1.0", day)
+    assert new.spec.changelog[:-1] == model.spec.changelog and new.spec.changelog[-1].author == "Ana"

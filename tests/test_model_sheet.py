@@ -1,0 +1,78 @@
+"""The Model sheet read back: cell values as Excel keeps them, validated like a model file, and the
+same scorecard (and hash) as the model version exported from it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from scoring import ModelError, load_model
+from scoring.model.load import from_dict
+from xlplugin.workbook import model_sheet
+from xlplugin.workbook.reader import open_workbook
+
+from tests.conftest import calibration_for
+
+AS_OF = "2026-11-01"
+
+
+def pscore(*args: str) -> subprocess.CompletedProcess:
+    """Run the installed console script (the module when run from a source tree)."""
+    exe = shutil.which("pscore", path=os.path.dirname(sys.executable)) or shutil.which("pscore")
+    command = [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Path:
+    """A demo workbook with the default model's Model sheet, as ``pscore score`` writes it."""
+    path = tmp_path_factory.mktemp("sheet") / "partners.xlsx"
+    done = pscore("demo", str(path), "--partners", "40", "--seed", "2", "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    wb = load_workbook(path)
+    model_sheet.write(wb.create_sheet(model_sheet.MODEL), load_model("default"))
+    wb.save(path)
+    return path
+
+
+def edited(book: Path, out: Path, edits: dict[tuple[str, int], object]) -> Path:
+    """``book`` with Model-sheet cells set: ``(path in column A, column number) -> value``."""
+    wb = load_workbook(book)
+    ws = wb[model_sheet.MODEL]
+    for row in ws.iter_rows():
+        for (key, col), value in edits.items():
+            if row[0].value == key:
+                ws.cell(row[0].row, col).value = value
+    wb.save(out)
+    return out
+
+
+def read(path: Path, base=None):
+    return model_sheet.read(open_workbook(path), base or load_model("default"), path)
+
+
+def test_a_mangled_path_cell_is_named_not_a_crash(book, tmp_path):
+    path = edited(book, tmp_path / "keys.xlsx", {("tiers[1].min_score", 1): "tiers[x].min_score",
+                                                 ("coverage.minimum", 1): "coverage.maximum"})
+    with pytest.raises(ModelError) as info:
+        read(path)
+    assert [re.sub(r"!A\d+", "!A", p) for p in info.value.problems] == [
+        "Model!A: unknown setting 'tiers[x].min_score' (expected tiers[N].min_score)",
+        f"Model!A: unknown setting 'coverage.maximum' (known: {', '.join(model_sheet.THRESHOLDS)})"]
+
+
+def test_a_calibration_survives_threshold_edits_but_not_weight_edits(book, tmp_path):
+    default = load_model("default")
+    calibrated = from_dict({**default.spec.model_dump(mode="json"), "calibration": calibration_for(default.spec)},
+                           "calibrated.yaml")
+    tiers = read(edited(book, tmp_path / "tiers.xlsx", {("tiers[0].min_score", 4): 80}), calibrated)
+    assert tiers.spec.calibration == calibrated.spec.calibration
+    weights = read(edited(book, tmp_path / "weights.xlsx", {("weights.*.deals_won", 5): 5}), calibrated)
+    assert weights.spec.calibration is None and weights.spec.name == "default + workbook overrides"
