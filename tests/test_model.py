@@ -156,6 +156,18 @@ def test_loading_is_cached_per_content(model):
     assert load_model("default") is load_model("default")
 
 
+# ------------------------------------------------------------------ the content hash
+
+
+def test_hash_identifies_the_scoring_content_not_the_version(model, model_dict):
+    model_dict.update(name="renamed", version="7.0.0", effective_date="2030-01-01", description="other words")
+    model_dict["changelog"].append({"date": "2030-01-01", "author": "Ana", "change": "renamed", "rationale": "why"})
+    renamed = variant(model_dict)
+    assert renamed.hash == model.hash and renamed.label == f"renamed 7.0.0 ({model.hash})"
+    model_dict["metrics"][0]["label"] = "Market fit"  # shown in drivers: another scorecard
+    assert variant(model_dict).hash != model.hash
+
+
 # ------------------------------------------------------------------ deriving a model: scoring.model.edit
 
 
@@ -216,3 +228,4 @@ def test_next_version_and_release(model):
                        rationale="why", name="default")
     assert (new.spec.name, new.spec.version, new.spec.effective_date) == ("default", "1.1.0", day)
     assert new.spec.changelog[:-1] == model.spec.changelog and new.spec.changelog[-1].author == "Ana"
+    assert new.hash == derived.hash  # a new version of the same scorecard

@@ -3,6 +3,7 @@ same scorecard (and hash) as the model version exported from it."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
@@ -58,6 +59,11 @@ def read(path: Path, base=None):
     return model_sheet.read(open_workbook(path), base or load_model("default"), path)
 
 
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def test_a_mangled_path_cell_is_named_not_a_crash(book, tmp_path):
     path = edited(book, tmp_path / "keys.xlsx", {("tiers[1].min_score", 1): "tiers[x].min_score",
                                                  ("coverage.minimum", 1): "coverage.maximum"})
@@ -66,6 +72,21 @@ def test_a_mangled_path_cell_is_named_not_a_crash(book, tmp_path):
     assert [re.sub(r"!A\d+", "!A", p) for p in info.value.problems] == [
         "Model!A: unknown setting 'tiers[x].min_score' (expected tiers[N].min_score)",
         f"Model!A: unknown setting 'coverage.maximum' (known: {', '.join(model_sheet.THRESHOLDS)})"]
+
+
+def test_overrides_and_their_exported_version_have_one_hash(book, tmp_path):
+    path = edited(book, tmp_path / "edited.xlsx", {("weights.*.deals_won", 5): 5, ("tiers[0].min_score", 4): 80})
+    sheet_csv, exported, model_csv = tmp_path / "sheet.csv", tmp_path / "exported.yaml", tmp_path / "model.csv"
+    assert pscore("score", str(path), "-o", str(sheet_csv), "--as-of", AS_OF, "--model-sheet").returncode == 0
+    done = pscore("model", "export", "--from-workbook", str(path), "-o", str(exported), "--author", "Ana")
+    assert done.returncode == 0, done.stderr
+    assert pscore("score", str(path), "-o", str(model_csv), "--as-of", AS_OF, "--model", str(exported)).returncode == 0
+    overrides, version = csv_rows(sheet_csv), csv_rows(model_csv)
+    label = re.fullmatch(r"default \+ workbook overrides 1\.0\.0 \(([0-9a-f]{12})\)", overrides[0]["model"])
+    assert label and version[0]["model"] == f"default 1.1.0 ({label[1]})"
+    assert f"Wrote default 1.1.0 ({label[1]})" in done.stdout
+    columns = [c for c in overrides[0] if c != "model"]
+    assert [[r[c] for c in columns] for r in overrides] == [[r[c] for c in columns] for r in version]
 
 
 def test_a_calibration_survives_threshold_edits_but_not_weight_edits(book, tmp_path):

@@ -22,6 +22,9 @@ from scoring.model import checks as model_checks
 from scoring.model.schema import ModelSpec
 
 BUILTIN = ("default",)
+#: Top-level fields that name and document a model version but do not change any output for a
+#: partner; the content hash leaves them out.
+IDENTITY_FIELDS = frozenset({"name", "version", "effective_date", "description", "changelog"})
 
 
 class ModelError(ValueError):
@@ -56,9 +59,15 @@ class ScoringModel:
 
 
 def content_hash(spec: ModelSpec) -> str:
-    """Short hash of the model's meaning: comments, key order and spelling out a default value in the
-    YAML do not change it (nor does a newer schema adding optional sections)."""
-    canonical = json.dumps(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"))
+    """Short hash of what the model does to a partner: equal scorecards (weights, metrics, tiers,
+    playbook, calibration ...) get equal hashes whatever the model is called or numbered.
+
+    Comments, key order and spelling out a default value in the YAML do not change it (nor does a
+    newer schema adding optional sections), nor do the :data:`IDENTITY_FIELDS`: a Model-sheet edit
+    and the model version exported from it are the same scorecard.
+    """
+    data = spec.model_dump(mode="json", exclude_defaults=True, exclude=set(IDENTITY_FIELDS))
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
