@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,20 @@ def edited(book: Path, out: Path, edits: dict[tuple[str, int], object]) -> Path:
     return out
 
 
+def with_cached_value(path: Path, formula: str, value: str) -> None:
+    """Store ``value`` as the formula's last calculated result, as Excel does on saving (openpyxl
+    writes formulas without one)."""
+    moved = path.with_suffix(".tmp")
+    path.rename(moved)
+    with zipfile.ZipFile(moved) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(f"<f>{formula}</f><v /></c>".encode(), f"<f>{formula}</f><v>{value}</v></c>".encode())
+            target.writestr(item, data)
+    moved.unlink()
+
+
 def read(path: Path, base=None):
     return model_sheet.read(open_workbook(path), base or load_model("default"), path)
 
@@ -62,6 +77,31 @@ def read(path: Path, base=None):
 def csv_rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def test_a_formula_counts_with_its_calculated_value(book, tmp_path):
+    path = edited(book, tmp_path / "formula.xlsx", {("weights.*.deals_won", 5): "=2*3"})
+    with pytest.raises(ModelError) as info:  # never calculated: say so, do not guess
+        read(path)
+    assert info.value.problems == ["Model!E23: the formula '=2*3' has no calculated value in the file; open and save "
+                                   "the workbook in Excel (or LibreOffice), or type the number"]
+    with_cached_value(path, "2*3", "6")
+    assert read(path).spec.weights["revenue"]["deals_won"] == 6
+    done = pscore("score", str(path), "-o", str(tmp_path / "formula.csv"), "--as-of", AS_OF, "--model-sheet")
+    assert done.returncode == 0, done.stderr
+    assert load_workbook(path)[model_sheet.MODEL]["E23"].value == "=2*3"  # the workbook keeps its formula
+
+
+@pytest.mark.parametrize("value, message", [
+    (1e308, "Model!E23 (weights.revenue.deals_won): Input should be less than or equal to 1000"),
+    ("inf", "Model!E23 (weights.revenue.deals_won): must be a finite number, not .inf"),
+    ("NaN", "Model!E23 (weights.revenue.deals_won): must be a finite number, not .nan"),
+])
+def test_huge_and_non_finite_cells_are_refused_with_the_cell(book, tmp_path, value, message):
+    path = edited(book, tmp_path / "bad.xlsx", {("weights.*.deals_won", 5): value})
+    done = pscore("score", str(path), "-o", str(tmp_path / "bad.csv"), "--as-of", AS_OF, "--model-sheet")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("error: ") and message in done.stderr and done.stderr.count("\n") == 1
 
 
 def test_a_mangled_path_cell_is_named_not_a_crash(book, tmp_path):

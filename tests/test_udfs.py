@@ -262,6 +262,13 @@ def test_what_if_on_a_calibrated_model_says_whether_the_calibration_applies(xl, 
     assert same[2] == ["what-if", *out[1][1:5], "applies"]  # weights as they are: the calibration still applies
 
 
+def test_what_if_weights_must_be_finite_and_bounded(xl, demo):
+    header, row = demo.grid[0], demo.grid[5]
+    for weight, message in ((1e308, "Input should be less than or equal to 1000"), ("inf", "must be a finite number")):
+        got = scalar(call_udf(xl.udfs.pscore_whatif, row, header, (("deals_won", weight),)))
+        assert got.startswith(f"error: weights: weights.revenue.deals_won: {message}"), got
+
+
 def test_model_info_names_the_model_and_one_item(xl):
     info = dict(call_udf(xl.udfs.pscore_model_info))
     model = excel_args.default_model()

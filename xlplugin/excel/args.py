@@ -262,9 +262,10 @@ def weights_arg(value: Any, base: ScoringModel) -> Derived:
 
 
 def _weight(value: Any, metric: str, r: int) -> float:
+    """A weight cell as a number; whether it is a usable weight (finite, in bounds) is the model's rule."""
     if is_error(value):
         raise ArgumentError(f"weights: Excel error {value.strip().upper()} for {metric} (row {r})")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     try:
         return float(str(value).strip())
