@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from scoring import load_model
+from scoring.calibration.predict import scorecard_hash
 from scoring.model.load import from_dict
 
 AS_OF = dt.date(2026, 11, 1)
@@ -72,6 +73,20 @@ def model_dict() -> dict:
 
 def variant(data: dict):
     return from_dict(data, "variant")
+
+
+def calibration_for(spec) -> dict:
+    """A small, valid calibration section fitted (so it claims) to ``spec``'s scorecard."""
+    figure = {"value": 0.7, "low": 0.6, "high": 0.8}
+    return {
+        "date": "2026-11-01", "horizon_months": 12, "window_months": 6, "n": 500, "n_engaged": 200,
+        "scorecard": scorecard_hash(spec),
+        "engagement": {"method": "logistic", "intercept": -3.0, "slope": 0.06},
+        "revenue": {"method": "hurdle", "positive": {"intercept": -2.0, "slope": 0.05}, "log_intercept": 9.0,
+                    "log_slope": 0.02, "smearing": 1.2, "bands": [{"upper": 100, "low": 0.4, "high": 2.5, "n": 500}]},
+        "backtest": {"test_from": "2025-06-01", "n_train": 350, "n_test": 150,
+                     **{k: figure for k in ("auc", "brier", "ece", "normalized_gini", "spearman", "top_decile_capture")}},
+    }
 
 
 def libreoffice(path, outdir, convert_to: str):

@@ -15,7 +15,8 @@ from scoring import ModelError, score
 from scoring.calibration import backtest as bt
 from scoring.calibration import maps as calibration
 from scoring.calibration import predict
-from scoring.calibration.run import CURRENT, NotEnoughData, Settings, calibrate, next_version
+from scoring.calibration.run import CURRENT, NotEnoughData, Settings, calibrate
+from scoring.model.edit import next_version
 from scoring.compiled import compile_model
 from scoring.model.load import from_dict, parse_model
 from scoring.model.dump import dump_model
@@ -245,9 +246,9 @@ def test_new_version_keeps_the_model_and_adds_a_changelog_entry(run, model):
     assert (cal.date, cal.horizon_months, cal.window_months) == (AS_OF, 12, 6)
     assert cal.n == cal.backtest.n_train + cal.backtest.n_test and cal.n > 900
     assert model.spec.calibration is None  # the input is untouched
-    assert next_version("2.3.4", AS_OF) == "2.4.0"
-    assert next_version("2026a", AS_OF) == "2026a+cal.20261124"
-    assert next_version("2026a+cal.20260101", AS_OF) == "2026a+cal.20261124"
+    assert next_version("2.3.4", AS_OF, "cal") == "2.4.0"
+    assert next_version("2026a", AS_OF, "cal") == "2026a+cal.20261124"
+    assert next_version("2026a+cal.20260101", AS_OF, "cal") == "2026a+cal.20261124"
 
 
 # ------------------------------------------------------------------ the procedure on demo data

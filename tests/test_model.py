@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
 from importlib import resources
+from pathlib import Path
 
 import pytest
 import yaml
 
-from scoring import ModelError, load_model
-from scoring.model.load import parse_model
+from scoring import ModelError, load_model, score
+from scoring.calibration.weights import equal_weights
+from scoring.model import edit, load
+from scoring.model.load import from_dict, parse_model
 
-from tests.conftest import variant
+from tests.conftest import AS_OF, calibration_for, partners, variant
 
 DEFAULT_TEXT = resources.files("scoring.model").joinpath("default.yaml").read_text("utf-8")
 
@@ -151,3 +160,189 @@ def test_not_yaml_and_missing_file(tmp_path):
 
 def test_loading_is_cached_per_content(model):
     assert load_model("default") is load_model("default")
+
+
+# ------------------------------------------------------------------ limits: nothing non-finite, huge or deep
+
+
+def pscore(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed console script (the module when run from a source tree)."""
+    exe = shutil.which("pscore", path=os.path.dirname(sys.executable)) or shutil.which("pscore")
+    command = [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("book") / "partners.xlsx"
+    done = pscore("demo", str(path), "--partners", "40", "--seed", "3", "--as-of", "2026-11-01")
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def refused(path: Path, book: Path, *expected: str) -> None:
+    """``validate-model`` and ``score --model`` both refuse ``path``: exit 2, one ``error:`` line for
+    score, every ``expected`` text named, never a traceback."""
+    checked = pscore("validate-model", str(path))
+    assert checked.returncode == 2 and "Traceback" not in checked.stderr, checked.stderr
+    assert checked.stderr.startswith(f"{path}: invalid model")
+    scored = pscore("score", str(book), "-o", str(path.with_suffix(".csv")), "--model", str(path))
+    assert scored.returncode == 2 and "Traceback" not in scored.stderr, scored.stderr
+    assert scored.stderr.startswith(f"error: {path}: invalid model: ") and scored.stderr.count("\n") == 1
+    for text in expected:
+        assert text in checked.stderr and text in scored.stderr, (text, checked.stderr)
+
+
+def test_non_finite_numbers_are_refused_with_their_location(tmp_path, book):
+    bad = tmp_path / "nan.yaml"
+    bad.write_text(DEFAULT_TEXT.replace("{kind: linear, floor: 0.2, target: 0.9}", "{kind: linear, floor: .nan, target: .inf}"))
+    line = next(i for i, text in enumerate(bad.read_text().splitlines(), 1) if "floor: .nan" in text)
+    refused(bad, book, f"metrics[5].normalization.floor: must be a finite number, not .nan (line {line})")
+    assert f"metrics[5].normalization.target: must be a finite number, not .inf (line {line})" in \
+        pscore("validate-model", str(bad)).stderr
+
+
+def test_non_finite_numbers_are_refused_anywhere(model_dict):
+    model_dict["playbook"]["rules"][0]["when"]["all"][0]["value"] = float("-inf")  # a union: number or text
+    model_dict["drivers"]["baseline"] = float("nan")
+    model_dict["metrics"][5]["normalization"]["target"] = "inf"  # text that pydantic would read as a number
+    assert problems(model_dict) == ["drivers.baseline: must be a finite number, not .nan",
+                                    "playbook.rules[0].when.all[0].value: must be a finite number, not -.inf"]
+    model_dict["playbook"]["rules"][0]["when"]["all"][0]["value"] = 60
+    model_dict["drivers"]["baseline"] = 50
+    assert problems(model_dict) == ["metrics[5].normalization.target: Input should be a finite number"]
+
+
+def test_weights_and_normalisation_points_are_bounded(tmp_path, book, model_dict):
+    big = tmp_path / "big.yaml"
+    big.write_text(DEFAULT_TEXT.replace("    deals_won: 3\n", "    deals_won: 1e308\n", 1))
+    refused(big, book, "weights.revenue.deals_won: Input should be less than or equal to 1000 (line")
+    model_dict["stages"][0]["layer_weights"]["strategic"] = 1001
+    model_dict["composite_weights"]["revenue"] = 1e9
+    model_dict["segments"][0]["weights"]["revenue"]["average_contract_size"] = 5000
+    model_dict["metrics"][5]["normalization"]["target"] = 1e16
+    model_dict["metrics"][5]["valid_range"] = [0, 1e300]
+    found = problems(model_dict)
+    assert "stages[0].layer_weights.strategic: Input should be less than or equal to 1000" in found
+    assert "composite_weights.revenue: Input should be less than or equal to 1000" in found
+    assert "segments[0].weights.revenue.average_contract_size: Input should be less than or equal to 1000" in found
+    assert "metrics[5].normalization.target: Input should be less than or equal to 1000000000000000" in found
+    assert "metrics[5].valid_range[1]: Input should be less than or equal to 1000000000000000" in found
+
+
+def test_a_deeply_nested_file_is_refused_not_a_recursion_error(tmp_path, book):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    refused(deep, book, "nest")
+    with pytest.raises(ModelError) as info:
+        parse_model("name: " + "[" * 30 + "]" * 30 + "\n", "deep.yaml")
+    assert info.value.problems == ["nested more than 20 levels deep (line 1); "
+                                   "a model file is a few levels of sections and lists"]
+
+
+def test_deep_nesting_without_libyaml_is_refused_too(monkeypatch):
+    monkeypatch.setattr(load, "_Loader", yaml.SafeLoader)  # PyYAML's own parser recurses per level
+    for depth in (30, 5000):
+        with pytest.raises(ModelError, match="nested more than 20 levels deep"):
+            parse_model("name: " + "[" * depth + "]" * depth + "\n", "deep.yaml")
+    assert parse_model(DEFAULT_TEXT).hash == load_model("default").hash
+
+
+def test_file_size_and_list_lengths_are_capped(tmp_path, book, model_dict):
+    huge = tmp_path / "huge.yaml"
+    entry = "  - {date: 2026-11-01, author: a, change: b, rationale: c}\n"
+    huge.write_text(DEFAULT_TEXT.replace("changelog:\n", "changelog:\n" + entry * 20_000, 1))
+    assert huge.stat().st_size > load.MAX_FILE_BYTES
+    started = time.perf_counter()
+    refused(huge, book, "the file is larger than 1 MB (1,048,576 bytes), the limit for a model file")
+    assert time.perf_counter() - started < 30
+    model_dict["changelog"] *= 1001
+    model_dict["metrics"][0]["aliases"] = ["x"] * 501
+    found = problems(model_dict)
+    assert "changelog: List should have at most 1000 items after validation, not 1001" in found
+    assert "metrics[0].aliases: List should have at most 500 items after validation, not 501" in found
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path, book):
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(DEFAULT_TEXT.replace("description:", "description: Café", 1).encode("latin-1"))
+    line = next(i for i, text in enumerate(DEFAULT_TEXT.splitlines(), 1) if text.startswith("description:"))
+    refused(latin, book, f"not UTF-8 text: byte 0xe9 on line {line}; save the file with UTF-8 encoding")
+
+
+# ------------------------------------------------------------------ the content hash
+
+
+def test_hash_identifies_the_scoring_content_not_the_version(model, model_dict):
+    model_dict.update(name="renamed", version="7.0.0", effective_date="2030-01-01", description="other words")
+    model_dict["changelog"].append({"date": "2030-01-01", "author": "Ana", "change": "renamed", "rationale": "why"})
+    renamed = variant(model_dict)
+    assert renamed.hash == model.hash and renamed.label == f"renamed 7.0.0 ({model.hash})"
+    model_dict["metrics"][0]["label"] = "Market fit"  # shown in drivers: another scorecard
+    assert variant(model_dict).hash != model.hash
+
+
+# ------------------------------------------------------------------ deriving a model: scoring.model.edit
+
+
+@pytest.fixture(scope="module")
+def calibrated(model):
+    data = model.spec.model_dump(mode="json")
+    return from_dict({**data, "calibration": calibration_for(model.spec)}, "calibrated.yaml")
+
+
+def test_overrides_set_model_file_paths_and_name_the_edit(model):
+    derived = edit.with_overrides(model, {"weights.revenue.deals_won": 9, "tiers[0].min_score": 80,
+                                          "stages[1].layer_weights.results": 0.5}, label="what-if weights")
+    spec = derived.model.spec
+    assert spec.weights["revenue"]["deals_won"] == 9 and spec.tiers[0].min_score == 80
+    assert spec.stages[1].layer_weights["results"] == 0.5 and derived.calibration == "none"
+    assert spec.name == "default + what-if weights" and derived.model.hash != model.hash
+    again = edit.with_overrides(derived.model, {"weights.revenue.deals_won": 3}, label="what-if weights")
+    assert again.model.spec.name == "default + what-if weights"  # the label is not repeated
+    same = edit.with_overrides(model, {"weights.revenue.deals_won": 3.0}, label="what-if weights")
+    assert same.model.spec.name == "default" and same.model.hash == model.hash  # no change: the same model
+
+
+def test_overrides_name_every_bad_path_and_value(model):
+    with pytest.raises(ModelError) as info:
+        edit.with_overrides(model, {"tiers[9].min_score": 1, "name.first": 1, "weights..x": 1}, source="sheet")
+    assert info.value.problems == [
+        "tiers[9].min_score: no such setting in the model (tiers[9] does not exist)",
+        "name.first: no such setting in the model (name is a value, not a section)",
+        "weights..x: not a model-file path (e.g. weights.revenue.deals_won or tiers[0].min_score)"]
+    with pytest.raises(ModelError) as info:
+        edit.with_overrides(model, {"weights.revenue.deals_won": float("inf"), "coverage.minimum": 2})
+    assert info.value.problems == ["weights.revenue.deals_won: must be a finite number, not .inf"]
+    with pytest.raises(ModelError) as info:
+        edit.with_overrides(model, {"weights.revenue.deals_won": 1e308, "coverage.minimum": 2})
+    assert info.value.problems == ["weights.revenue.deals_won: Input should be less than or equal to 1000",
+                                   "coverage.minimum: Input should be less than or equal to 1"]
+
+
+def test_a_calibration_is_kept_only_while_its_scorecard_is_unchanged(calibrated):
+    frame = partners({}, {"deals_won": 0})
+    tiers = edit.with_overrides(calibrated, {"tiers[0].min_score": 80, "coverage.minimum": 0.5})
+    assert tiers.calibration == "kept" and tiers.model.spec.calibration == calibrated.spec.calibration
+    assert "engagement_probability" in score(frame, tiers.model, as_of=AS_OF).frame
+    weights = edit.with_overrides(calibrated, {"weights.revenue.deals_won": 9})
+    assert weights.calibration == "dropped" and weights.model.spec.calibration is None
+    assert "engagement_probability" not in score(frame, weights.model, as_of=AS_OF).frame  # scored, no predictions
+    assert edit.with_weights(calibrated, calibrated.spec.weights).calibration == "kept"
+    equal = edit.with_weights(calibrated, {o: {m: 1.0 for m in w} for o, w in calibrated.spec.weights.items()})
+    assert equal.calibration == "dropped" and equal.model.spec.calibration is None
+    assert equal_weights(calibrated).spec.calibration is None
+    assert edit.without_calibration(calibrated).spec.calibration is None
+
+
+def test_next_version_and_release(model):
+    day = dt.date(2026, 11, 24)
+    assert edit.next_version("1.2.3", day, "edit") == "1.3.0"
+    assert edit.next_version("2026a", day, "edit") == "2026a+edit.20261124"
+    assert edit.next_version("2026a+cal.20260101", day, "edit") == "2026a+edit.20261124"
+    derived = edit.with_overrides(model, {"weights.revenue.deals_won": 5}, label="workbook overrides").model
+    new = edit.release(derived, date=day, reason="edit", author="Ana", change="weights.revenue.deals_won: 3 -> 5",
+                       rationale="why", name="default")
+    assert (new.spec.name, new.spec.version, new.spec.effective_date) == ("default", "1.1.0", day)
+    assert new.spec.changelog[:-1] == model.spec.changelog and new.spec.changelog[-1].author == "Ana"
+    assert new.hash == derived.hash  # a new version of the same scorecard

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
+from scoring.model import edit
 from scoring.model.load import from_dict
 from xlplugin.excel import args as excel_args
 from xlplugin.workbook import model_sheet
@@ -248,6 +249,26 @@ def test_what_if_scores_the_partner_under_other_weights(xl, demo):
     assert by_label != out and len(informs) == 2
 
 
+def test_what_if_on_a_calibrated_model_says_whether_the_calibration_applies(xl, demo):
+    header, row = demo.grid[0], demo.grid[5]
+    now, sheet = demo.calibrated_rows[4], demo.sheet[4]  # the Model sheet sets deals_won's revenue weight to 9
+    out = call_udf(xl.udfs.pscore_whatif, row, header, (("revenue.deals_won", 9.0),), demo.calibrated, AS_OF_CELL)
+    assert out[0] == ["", "revenue_score", "engagement_score", "composite_score", "tier", "calibration"]
+    assert [as_csv(v) for v in out[1]] == ["current", *(now[c] for c in out[0][1:5]), "applies"]
+    assert [as_csv(v) for v in out[2][:5]] == ["what-if", *(sheet[c] for c in out[0][1:5])]
+    assert out[2][5] == "does not apply: fitted to other weights (run pscore calibrate)"
+    weight = excel_args.default_model().spec.weights["revenue"]["deals_won"]
+    same = call_udf(xl.udfs.pscore_whatif, row, header, (("revenue.deals_won", weight),), demo.calibrated, AS_OF_CELL)
+    assert same[2] == ["what-if", *out[1][1:5], "applies"]  # weights as they are: the calibration still applies
+
+
+def test_what_if_weights_must_be_finite_and_bounded(xl, demo):
+    header, row = demo.grid[0], demo.grid[5]
+    for weight, message in ((1e308, "Input should be less than or equal to 1000"), ("inf", "must be a finite number")):
+        got = scalar(call_udf(xl.udfs.pscore_whatif, row, header, (("deals_won", weight),)))
+        assert got.startswith(f"error: weights: weights.revenue.deals_won: {message}"), got
+
+
 def test_model_info_names_the_model_and_one_item(xl):
     info = dict(call_udf(xl.udfs.pscore_model_info))
     model = excel_args.default_model()
@@ -292,7 +313,7 @@ def test_a_model_range_is_parsed_once_per_content(xl, demo, monkeypatch):
 def test_what_if_weights_are_validated_once_per_content(xl, demo, monkeypatch):
     built = []
     real = from_dict
-    monkeypatch.setattr(excel_args, "from_dict", lambda *a, **k: built.append(1) or real(*a, **k))
+    monkeypatch.setattr(edit, "from_dict", lambda *a, **k: built.append(1) or real(*a, **k))
     for _ in range(3):
         call_udf(xl.udfs.pscore_whatif, demo.grid[1], demo.grid[0], (("deals_won", 3.25),))
     assert len(built) == 1

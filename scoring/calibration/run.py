@@ -17,7 +17,6 @@ Everything is deterministic: fixed seeds for resampling, cross-fitting and the r
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,9 +30,10 @@ from scoring.calibration import predict
 from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS, Backtest, Calibration, Estimate
 from scoring.compiled import OUTCOMES, compile_model
 from scoring.model.load import ScoringModel, from_dict
-from scoring.model.schema import ChangelogEntry, ModelSpec
+from scoring.model.schema import ModelSpec
 from scoring.snapshots import ScoredSnapshots, score_snapshots
-from scoring.calibration.weights import PRIOR_PARTNERS, equal_weights, suggest, with_weights
+from scoring.calibration.weights import PRIOR_PARTNERS, equal_weights, suggest
+from scoring.model.edit import release, with_weights, without_calibration
 
 MIN_PARTNERS = 50  # with outcomes and a score
 MIN_PER_CLASS = 10  # engaged and not engaged
@@ -107,7 +107,7 @@ def calibrate(cohort: Cohort, model: ScoringModel, settings: Settings) -> Calibr
 
 
 def _calibrate(cohort: Cohort, model: ScoringModel, settings: Settings) -> CalibrationRun:
-    base = _uncalibrated(model)
+    base = without_calibration(model)  # a calibration being replaced must not take part in fitting its successor
     c = compile_model(base)
     scored = score_snapshots(cohort.partners, base, cohort.snapshot_date)
     usable = ~np.isnan(scored.scores["revenue"]) & ~np.isnan(scored.scores["engagement"])
@@ -128,7 +128,7 @@ def _calibrate(cohort: Cohort, model: ScoringModel, settings: Settings) -> Calib
     variants = {
         CURRENT: scored,
         EQUAL: score_snapshots(partners, equal_weights(base), dates),
-        SUGGESTED: score_snapshots(partners, with_weights(base, suggested_train, source="suggested"), dates),
+        SUGGESTED: score_snapshots(partners, with_weights(base, suggested_train, source="suggested").model, dates),
     }
     predictions = {name: _scorecard_predictions(s, train, engaged, revenue, settings) for name, s in variants.items()}
     x, categorical = peers.features(c, partners)
@@ -161,13 +161,6 @@ def _calibrate(cohort: Cohort, model: ScoringModel, settings: Settings) -> Calib
         weights=_weights_table(base, suggested_all),
     )
     return CalibrationRun(spec=new_version(model.spec, cal), report=report, excluded=int((~usable).sum()))
-
-
-def _uncalibrated(model: ScoringModel) -> ScoringModel:
-    """The scorecard alone: a calibration being replaced must not take part in fitting its successor."""
-    if model.spec.calibration is None:
-        return model
-    return from_dict({**model.spec.model_dump(mode="json"), "calibration": None}, model.source)
 
 
 def _subset(scored: ScoredSnapshots, rows: np.ndarray) -> ScoredSnapshots:
@@ -323,8 +316,10 @@ def _signed(found: tuple[float, float, float]) -> str:
 def new_version(spec: ModelSpec, cal: Calibration) -> ModelSpec:
     """The calibrated model: same scorecard and name, next version, the calibration and a changelog entry."""
     b = cal.backtest
-    entry = ChangelogEntry(
-        date=cal.date, author=AUTHOR,
+    data = spec.model_dump(mode="json")
+    data.update(horizon_months=cal.horizon_months, calibration=cal.model_dump(mode="json"))
+    return release(
+        from_dict(data, "calibrated model"), date=cal.date, reason="cal", author=AUTHOR, source="calibrated model",
         change=(f"Calibrated engagement probability ({cal.engagement.method}) and expected revenue (hurdle, "
                 f"80% interval) on {cal.n:,} partners with {cal.horizon_months}-month outcomes, scored "
                 f"{cal.window_months} months after onboarding start."),
@@ -332,20 +327,4 @@ def new_version(spec: ModelSpec, cal: Calibration) -> ModelSpec:
                    f"earlier): engagement AUC {b.auc.value:.3f} ({b.auc.low:.3f}-{b.auc.high:.3f}), calibration "
                    f"error {b.ece.value:.3f}, Brier {b.brier.value:.3f}; revenue normalised Gini "
                    f"{b.normalized_gini.value:.3f}, top-decile capture {b.top_decile_capture.value:.3f}."),
-    )
-    data = spec.model_dump(mode="json")
-    data.update(
-        version=next_version(spec.version, cal.date), effective_date=cal.date.isoformat(),
-        horizon_months=cal.horizon_months, changelog=[*data["changelog"], entry.model_dump(mode="json")],
-        calibration=cal.model_dump(mode="json"),
-    )
-    return from_dict(data, "calibrated model").spec
-
-
-def next_version(version: str, date: dt.date) -> str:
-    """``1.0.0`` -> ``1.1.0`` (a calibration adds predictions, the scores stay the same); any other
-    scheme gets ``+cal.YYYYMMDD``."""
-    found = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version)
-    if found:
-        return f"{found[1]}.{int(found[2]) + 1}.0"
-    return f"{version.split('+cal.')[0]}+cal.{date:%Y%m%d}"
+    ).spec

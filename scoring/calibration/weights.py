@@ -22,7 +22,8 @@ from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 
 from scoring.compiled import OUTCOMES, Compiled
-from scoring.model.load import ScoringModel, from_dict
+from scoring.model.edit import with_weights
+from scoring.model.load import ScoringModel
 from scoring.snapshots import ScoredSnapshots
 
 PRIOR_PARTNERS = 500
@@ -134,21 +135,8 @@ class _Fit:
         return self._pi(found.x[2:])
 
 
-def with_weights(model: ScoringModel, weights: dict[str, dict[str, float]], *, segment_weights: bool = True,
-                 source: str = "variant") -> ScoringModel:
-    """``model`` with other base weights (validated like a model file), without its calibration,
-    which belongs to the original weights. ``segment_weights=False`` also drops segment weight overrides."""
-    data = model.spec.model_dump(mode="json")
-    data["weights"] = weights
-    data["calibration"] = None
-    if not segment_weights:
-        for segment in data["segments"]:
-            segment["weights"] = {}
-    return from_dict(data, source)
-
-
 def equal_weights(model: ScoringModel) -> ScoringModel:
     """The naive peer: every metric counts the same within its layer, no segment weight overrides."""
     spec = model.spec
     weights = {o: {m: 1.0 for m, w in spec.weights[o].items() if w > 0} for o in OUTCOMES}
-    return with_weights(model, weights, segment_weights=False, source="equal weights")
+    return with_weights(model, weights, segment_weights=False, source="equal weights").model

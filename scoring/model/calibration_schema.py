@@ -22,6 +22,10 @@ Count = Annotated[int, Field(ge=0)]
 #: month onboarding stage, with the horizon still ahead, and within the 18 months of History a
 #: typical export (and the demo) keeps for partners whose 12-month outcome is known.
 DEFAULT_WINDOW_MONTHS = 6
+#: Longest lists a calibration may hold: isotonic knots (a fit on 100,000 partners has a few hundred)
+#: and revenue bands (``pscore calibrate`` writes at most 5).
+MAX_KNOTS = 10_000
+MAX_BANDS = 100
 
 
 class EngagementMap(Strict):
@@ -34,8 +38,8 @@ class EngagementMap(Strict):
     method: Literal["logistic", "isotonic"]
     intercept: float | None = None
     slope: float | None = Field(default=None, ge=0)
-    scores: list[Score] = []
-    probabilities: list[Probability] = []
+    scores: list[Score] = Field(default=[], max_length=MAX_KNOTS)
+    probabilities: list[Probability] = Field(default=[], max_length=MAX_KNOTS)
 
     @model_validator(mode="after")
     def _complete(self) -> "EngagementMap":
@@ -99,7 +103,7 @@ class RevenueMap(Strict):
     log_slope: float
     smearing: float = Field(gt=0)
     interval: Probability = 0.8
-    bands: list[RevenueBand] = Field(min_length=1)
+    bands: list[RevenueBand] = Field(min_length=1, max_length=MAX_BANDS)
 
     @model_validator(mode="after")
     def _bands_cover_scores(self) -> "RevenueMap":

@@ -3,12 +3,16 @@
 A model is referenced by name (``default``: shipped with the package) or by path. Loading is cached
 by file content, so a UDF that names the same model on every recalculation parses it once per
 process. Every problem in a file is reported at once, as ``path: problem (line N)``.
+
+A model file is bounded before it is trusted: at most :data:`MAX_FILE_BYTES` of UTF-8 text, nested
+at most :data:`MAX_DEPTH` levels, every number finite; the schema bounds weights and list lengths.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -22,6 +26,15 @@ from scoring.model import checks as model_checks
 from scoring.model.schema import ModelSpec
 
 BUILTIN = ("default",)
+#: A model file is a few dozen KB (the shipped one: 21 KB); a calibration adds a few more.
+MAX_FILE_BYTES = 1024 * 1024
+#: Sections, lists and mappings nest about eight levels deep in a model file.
+MAX_DEPTH = 20
+#: Top-level fields that name and document a model version but do not change any output for a
+#: partner; the content hash leaves them out.
+IDENTITY_FIELDS = frozenset({"name", "version", "effective_date", "description", "changelog"})
+#: libyaml's parser when PyYAML was built with it (ten times faster), else PyYAML's own.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ModelError(ValueError):
@@ -56,9 +69,15 @@ class ScoringModel:
 
 
 def content_hash(spec: ModelSpec) -> str:
-    """Short hash of the model's meaning: comments, key order and spelling out a default value in the
-    YAML do not change it (nor does a newer schema adding optional sections)."""
-    canonical = json.dumps(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"))
+    """Short hash of what the model does to a partner: equal scorecards (weights, metrics, tiers,
+    playbook, calibration ...) get equal hashes whatever the model is called or numbered.
+
+    Comments, key order and spelling out a default value in the YAML do not change it (nor does a
+    newer schema adding optional sections), nor do the :data:`IDENTITY_FIELDS`: a Model-sheet edit
+    and the model version exported from it are the same scorecard.
+    """
+    data = spec.model_dump(mode="json", exclude_defaults=True, exclude=set(IDENTITY_FIELDS))
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
@@ -77,7 +96,24 @@ def _read(ref: "str | Path") -> tuple[str, str]:
     if not path.is_file():
         hint = "" if path.suffix else f" (built-in models: {', '.join(BUILTIN)})"
         raise ModelError(str(ref), [f"no such model file{hint}"])
-    return path.read_text("utf-8"), str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # never more: the size on disk may change or lie
+    except OSError as exc:
+        raise ModelError(str(path), [f"cannot read the file ({exc.strerror or exc})"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ModelError(str(path), [_too_large()])
+    try:
+        return raw.decode("utf-8"), str(path)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ModelError(str(path), [f"not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line}; "
+                                     "save the file with UTF-8 encoding"]) from None
+
+
+def _too_large() -> str:
+    return (f"the file is larger than {MAX_FILE_BYTES / 2**20:g} MB ({MAX_FILE_BYTES:,} bytes), the limit for a "
+            "model file (see Limits in docs/model-file.md)")
 
 
 @lru_cache(maxsize=32)
@@ -87,20 +123,50 @@ def _parse_cached(text: str, source: str) -> ScoringModel:
 
 def parse_model(text: str, source: str = "<model>") -> ScoringModel:
     """Validate YAML text as a model; all structural and cross-reference problems are reported together."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ModelError(source, [_too_large()])
+    loader = _Loader(text)
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        root = loader.get_single_node()  # the nodes carry the lines that problems point at
+        deep = _too_deep(root)
+        if deep is not None:
+            raise ModelError(source, [f"nested more than {MAX_DEPTH} levels deep (line {deep.start_mark.line + 1}); "
+                                      "a model file is a few levels of sections and lists"])
+        data = None if root is None else loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         raise ModelError(source, [f"not valid YAML: {getattr(exc, 'problem', exc)}{where}"]) from None
+    except RecursionError:  # PyYAML's own parser (without libyaml) recurses per level
+        raise ModelError(source, [f"nested more than {MAX_DEPTH} levels deep"]) from None
+    finally:
+        loader.dispose()
     return from_dict(data, source, root)
+
+
+def _too_deep(root: yaml.Node | None) -> yaml.Node | None:
+    """The first collection nested deeper than :data:`MAX_DEPTH`, if any (walked without recursion;
+    a node reached again through an alias is walked once)."""
+    stack, seen = [(root, 1)], set()
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, yaml.CollectionNode) or id(node) in seen:
+            continue
+        if depth > MAX_DEPTH:
+            return node
+        seen.add(id(node))
+        children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
+        stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def from_dict(data: Any, source: str = "<model>", root: yaml.Node | None = None) -> ScoringModel:
     """Validate an already-parsed model (e.g. the file plus workbook overrides)."""
     if not isinstance(data, dict):
         raise ModelError(source, ["the file must be a mapping of sections (name, version, metrics, ...)"])
+    found = non_finite(data)
+    if found:
+        raise ModelError(source, [_with_line(path, msg, root) for path, msg in found])
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as exc:
@@ -110,6 +176,27 @@ def from_dict(data: Any, source: str = "<model>", root: yaml.Node | None = None)
     if found:
         raise ModelError(source, [_with_line(path, msg, root) for path, msg in found])
     return ScoringModel(spec, source)
+
+
+def non_finite(data: Any) -> list[tuple[tuple, str]]:
+    """Every ``nan``/``inf`` number in ``data``, in file order, with its path.
+
+    Checked before the schema, and wherever a number sits (in a union such as a rule's value, too):
+    a ``.nan`` target silently drops a metric for everyone, an ``.inf`` one overflows the scorecard.
+    """
+    found: list[tuple[tuple, str]] = []
+    stack: list[tuple[tuple, Any]] = [((), data)]
+    seen: set[int] = set()
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            word = ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
+            found.append((path, f"must be a finite number, not {word}"))
+        elif isinstance(value, (dict, list)) and id(value) not in seen:
+            seen.add(id(value))
+            items = list(value.items() if isinstance(value, dict) else enumerate(value))
+            stack.extend((path + (key,), item) for key, item in reversed(items))
+    return found
 
 
 def _pydantic_problem(err: Any, data: Any) -> tuple[tuple, str]:

@@ -3,7 +3,12 @@
 The model file is the single source of truth for what a score means, so it is validated strictly:
 unknown keys are rejected (a typo must not silently fall back to a default), numbers are checked
 field by field, and cross references (weights, rules, segments -> metrics) are checked in
-:mod:`scoring.model_checks` after this structural pass.
+:mod:`scoring.model.checks` after this structural pass.
+
+Every number must be finite, and weights, normalisation points and list lengths have upper bounds
+(below, and in docs/model-file.md): a weight of 1e308 or a changelog of 700,000 entries is a
+mistake or an attack, never a model, and would otherwise overflow the scorecard or take minutes
+to check.
 """
 
 from __future__ import annotations
@@ -13,8 +18,23 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-NonNegative = Annotated[float, Field(ge=0)]
+#: Weights are relative (within a layer, between layers, between outcomes): 0 to this.
+MAX_WEIGHT = 1000.0
+#: Largest magnitude of a normalisation floor/target or a valid-range end: beyond 1e15 a float no
+#: longer counts in whole units, so no real metric is measured there.
+MAX_MAGNITUDE = 1e15
+#: Longest lists a model file may hold (segments: :data:`MAX_SEGMENTS`).
+MAX_CHANGELOG = 1000
+MAX_METRICS = 200
+MAX_PARTS = 20  # layers, stages, tiers, segmentation dimensions
+MAX_SEGMENTS = 60
+MAX_RULES = 200
+MAX_CONDITIONS = 50  # per rule, under all and under any
+MAX_NAMES = 500  # aliases of a metric, ordinal categories, values of a segmentation dimension
+
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
 Score = Annotated[float, Field(ge=0, le=100)]
+Magnitude = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
 
 Lever = Literal["coaching_hours", "training_budget", "mdf", "technical_enablement", "none"]
 
@@ -22,7 +42,7 @@ Lever = Literal["coaching_hours", "training_budget", "mdf", "technical_enablemen
 class Strict(BaseModel):
     """Base for every model-file section: unknown keys are an error, values are not coerced silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ChangelogEntry(Strict):
@@ -48,28 +68,28 @@ class LinearNorm(Strict):
     """Sub-score rises linearly from 0 at ``floor`` to 100 at ``target``.
 
     For a lower-is-better metric the target is the *smaller* number (e.g. 30 days is the target,
-    180 days the floor); :mod:`scoring.model_checks` checks the order against the direction,
+    180 days the floor); :mod:`scoring.model.checks` checks the order against the direction,
     for log normalisation too.
     """
 
     kind: Literal["linear"]
-    floor: float
-    target: float
+    floor: Magnitude
+    target: Magnitude
 
 
 class LogNorm(Strict):
     """Like linear, on log(1 + value): for counts and money where doubling matters more than adding."""
 
     kind: Literal["log"]
-    floor: float = Field(ge=0)
-    target: float = Field(ge=0)
+    floor: float = Field(ge=0, le=MAX_MAGNITUDE)
+    target: float = Field(ge=0, le=MAX_MAGNITUDE)
 
 
 class OrdinalNorm(Strict):
     """Categories mapped to sub-scores, e.g. certification levels. Matching ignores case and spacing."""
 
     kind: Literal["ordinal"]
-    map: dict[str, Score] = Field(min_length=2)
+    map: dict[str, Score] = Field(min_length=2, max_length=MAX_NAMES)
 
 
 class BooleanNorm(Strict):
@@ -92,12 +112,12 @@ class Metric(Strict):
     informs: list[Literal["revenue", "engagement"]] = Field(min_length=1)
     direction: Literal["higher", "lower"]
     normalization: Normalization
-    valid_range: tuple[float, float] | None = None
+    valid_range: tuple[Magnitude, Magnitude] | None = None
     source: str
     owner: str
     interval_days: int = Field(gt=0)
     rationale: str = Field(min_length=1)
-    aliases: list[str] = []
+    aliases: list[str] = Field(default=[], max_length=MAX_NAMES)
 
     @field_validator("valid_range")
     @classmethod
@@ -111,26 +131,26 @@ class Stage(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     max_months: float | None = Field(default=None, gt=0)
-    layer_weights: dict[str, NonNegative]
+    layer_weights: dict[str, Weight] = Field(max_length=MAX_PARTS)
 
 
 class Segmentation(Strict):
     primary: str
-    dimensions: dict[str, list[str]] = Field(min_length=1)
+    dimensions: dict[str, Annotated[list[str], Field(max_length=MAX_NAMES)]] = Field(min_length=1, max_length=MAX_PARTS)
 
 
 class NormOverride(Strict):
     """Segment-specific floor/target for a linear or log metric."""
 
-    floor: float
-    target: float
+    floor: Magnitude
+    target: Magnitude
 
 
 class Segment(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     when: dict[str, str] = Field(min_length=1)
-    weights: dict[Literal["revenue", "engagement"], dict[str, NonNegative]] = {}
+    weights: dict[Literal["revenue", "engagement"], dict[str, Weight]] = {}
     normalization: dict[str, NormOverride] = {}
     adjustment: dict[Literal["revenue", "engagement"], Annotated[float, Field(gt=0)]] = {}
 
@@ -186,8 +206,8 @@ class Condition(Strict):
 
 
 class When(Strict):
-    all: list[Condition] = []
-    any: list[Condition] = []
+    all: list[Condition] = Field(default=[], max_length=MAX_CONDITIONS)
+    any: list[Condition] = Field(default=[], max_length=MAX_CONDITIONS)
 
     @model_validator(mode="after")
     def _not_empty(self) -> "When":
@@ -212,7 +232,7 @@ class Rule(Strict):
 
 class Playbook(Strict):
     max_actions: int = Field(default=3, ge=1, le=20)
-    rules: list[Rule] = []
+    rules: list[Rule] = Field(default=[], max_length=MAX_RULES)
 
 
 # Imported here, not at the top: the calibration schema builds on ``Strict`` and ``Score`` above.
@@ -227,18 +247,18 @@ class ModelSpec(Strict):
     version: str = Field(min_length=1)
     effective_date: dt.date
     description: str = ""
-    changelog: list[ChangelogEntry] = Field(min_length=1)
-    layers: list[Layer] = Field(min_length=1)
+    changelog: list[ChangelogEntry] = Field(min_length=1, max_length=MAX_CHANGELOG)
+    layers: list[Layer] = Field(min_length=1, max_length=MAX_PARTS)
     outcomes: list[Outcome] = Field(min_length=2, max_length=2)
     horizon_months: int = Field(default=12, gt=0)
-    metrics: list[Metric] = Field(min_length=1)
-    weights: dict[Literal["revenue", "engagement"], dict[str, NonNegative]]
-    stages: list[Stage] = Field(min_length=1)
-    composite_weights: dict[Literal["revenue", "engagement"], NonNegative]
+    metrics: list[Metric] = Field(min_length=1, max_length=MAX_METRICS)
+    weights: dict[Literal["revenue", "engagement"], dict[str, Weight]]
+    stages: list[Stage] = Field(min_length=1, max_length=MAX_PARTS)
+    composite_weights: dict[Literal["revenue", "engagement"], Weight]
     segmentation: Segmentation
-    segments: list[Segment] = Field(default=[], max_length=60)
+    segments: list[Segment] = Field(default=[], max_length=MAX_SEGMENTS)
     adjustment_bounds: Bounds = Bounds(min=0.8, max=1.25)
-    tiers: list[Tier] = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=1, max_length=MAX_PARTS)
     quadrants: Quadrants
     drivers: Drivers = Drivers()
     coverage: Coverage = Coverage()

@@ -18,7 +18,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from openpyxl.utils.datetime import from_excel
 
 from scoring import ModelError, ScoringModel, load_model
 from scoring.engine import to_date
-from scoring.model.load import from_dict
+from scoring.model.edit import Derived, with_overrides
 
 from xlplugin.workbook import model_sheet
 from xlplugin.workbook.reader import DATE_COLUMNS, EXCEL_ERRORS, TEXT_COLUMNS, SheetData, WorkbookError, cell_parser, column_names, header_key, read_grid
@@ -41,6 +41,7 @@ DEFAULT_MODEL = "default"
 TABLE = "table"  # the "sheet" named in data-quality records of a range passed to a function
 MAX_CACHED_MODELS = 64
 MAX_CACHED_LAYOUTS = 256
+WHATIF = "what-if weights"  # what a what-if model's name says after the base model's
 
 
 class ArgumentError(ValueError):
@@ -164,10 +165,11 @@ def names_arg(value: Any, known: Sequence[str], name: str = "columns") -> list[s
 # ------------------------------------------------------------------ models
 
 
-_models: dict[tuple, ScoringModel] = {}
+_models: dict[tuple, Any] = {}
+Built = TypeVar("Built", ScoringModel, Derived)
 
 
-def _cached(key: tuple, build: Callable[[], ScoringModel]) -> ScoringModel:
+def _cached(key: tuple, build: Callable[[], Built]) -> Built:
     """A model per content key, built once per process (bounded, oldest dropped first)."""
     found = _models.get(key)
     if found is None:
@@ -223,8 +225,9 @@ def calibrated(model: ScoringModel) -> ScoringModel:
     return model
 
 
-def weights_arg(value: Any, base: ScoringModel) -> ScoringModel:
-    """``base`` with the metric weights of a two-column range ``name | weight``.
+def weights_arg(value: Any, base: ScoringModel) -> Derived:
+    """``base`` with the metric weights of a two-column range ``name | weight``, and what became of
+    its calibration (kept only if the weights leave the scores it was fitted to unchanged).
 
     A name is a metric (its id, label or an alias: every outcome it informs) or ``revenue.<metric>`` /
     ``engagement.<metric>`` (optionally prefixed ``weights.``) for one outcome.
@@ -234,7 +237,7 @@ def weights_arg(value: Any, base: ScoringModel) -> ScoringModel:
     for m in base.spec.metrics:
         for text in (m.id, m.label, *m.aliases):
             lookup.setdefault(header_key(text), m.id)
-    changes: list[tuple[str, str, float]] = []
+    changes: dict[str, float] = {}
     for r, row in enumerate(grid(value, "weights"), start=1):
         name = row[0] if row else None
         if name is None or (isinstance(name, str) and not name.strip()):
@@ -251,30 +254,23 @@ def weights_arg(value: Any, base: ScoringModel) -> ScoringModel:
         if outcome and outcome not in informs:
             raise ArgumentError(f"weights: '{metric}' informs {', '.join(informs)}, not '{outcome}' (row {r})")
         weight = _weight(row[1], metric, r)
-        changes += [(o, metric, weight) for o in ([outcome] if outcome else informs)]
+        changes.update((f"weights.{o}.{metric}", weight) for o in ([outcome] if outcome else informs))
     if not changes:
         raise ArgumentError("weights: no weights given; select rows of metric | weight")
-    key = ("weights", base.hash, tuple(changes))
-    return _cached(key, lambda: _with_weights(base, changes))
+    key = ("weights", base.label, tuple(changes.items()))  # the label: name, version and content hash
+    return _cached(key, lambda: with_overrides(base, changes, label=WHATIF, source="weights"))
 
 
 def _weight(value: Any, metric: str, r: int) -> float:
+    """A weight cell as a number; whether it is a usable weight (finite, in bounds) is the model's rule."""
     if is_error(value):
         raise ArgumentError(f"weights: Excel error {value.strip().upper()} for {metric} (row {r})")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     try:
         return float(str(value).strip())
     except ValueError:
         raise ArgumentError(f"weights: '{value}' for {metric} is not a number (row {r})") from None
-
-
-def _with_weights(base: ScoringModel, changes: list[tuple[str, str, float]]) -> ScoringModel:
-    data = base.spec.model_dump(mode="json")
-    for outcome, metric, weight in changes:
-        data["weights"][outcome][metric] = weight
-    data["name"] = f"{base.spec.name} + what-if weights"
-    return from_dict(data, "weights")
 
 
 # ------------------------------------------------------------------ partner tables and rows

@@ -1,7 +1,7 @@
 """pscore as Excel functions (xlwings UDFs), for classic xlwings and xlwings Lite alike.
 
 Every number, tier, driver, action and flag comes from :func:`scoring.score`; these functions only
-turn cell values into its inputs (:mod:`xlplugin.excel_args`) and its result back into cells.
+turn cell values into its inputs (:mod:`xlplugin.excel.args`) and its result back into cells.
 
 * Table functions take the whole partner table and spill a 2-D result: one call per sheet, the
   fast way to score many partners.
@@ -47,6 +47,8 @@ DRIVER_COLUMNS = ("partner_id", "direction", "rank", "metric", "label", "points"
 ACTION_COLUMNS = ("partner_id", "rank", "action", "detail", "owner_role", "levers")
 FLAG_COLUMNS = ("row", "column", "partner_id", "value", "problem", "action")
 WHATIF_COLUMNS = ("revenue_score", "engagement_score", "composite_score", "tier")
+CALIBRATION = "calibration"  # pscore_whatif's column for a calibrated model
+CALIBRATION_APPLIES = {True: "applies", False: "does not apply: fitted to other weights (run pscore calibrate)"}
 
 logger = logging.getLogger(__name__)
 
@@ -209,13 +211,16 @@ def pscore_expected_revenue(row: Grid, header: Grid, model: Any = None, as_of: A
                 weights="Two columns: metric (id or label; revenue.<id> for one outcome) and its new weight.",
                 model=MODEL, as_of=AS_OF)
 def pscore_whatif(row: Grid, header: Grid, weights: Grid, model: Any = None, as_of: Any = None) -> Grid:
-    """The partner's scores and tier now and under other metric weights. Spills 3 rows by 5 columns."""
+    """The partner's scores and tier now and under other metric weights. Spills 3 rows by 5 columns; a 6th with a calibrated model says if its calibration applies."""
     base = model_arg(model)
     changed = weights_arg(weights, base)
-    out: Grid = [["", *WHATIF_COLUMNS]]
-    for label, scoring_model in (("current", base), ("what-if", changed)):
+    calibrated = changed.calibration != "none"
+    out: Grid = [["", *WHATIF_COLUMNS, *([CALIBRATION] if calibrated else [])]]
+    rows = (("current", base, True), ("what-if", changed.model, changed.calibration == "kept"))
+    for label, scoring_model, applies in rows:
         result = _score_row(row, header, scoring_model, as_of)
-        out.append([label, *(None if result is None else cell(result[c][0]) for c in WHATIF_COLUMNS)])
+        scores = [None if result is None else cell(result[c][0]) for c in WHATIF_COLUMNS]
+        out.append([label, *scores, *([CALIBRATION_APPLIES[applies]] if calibrated else [])])
     return out
 
 

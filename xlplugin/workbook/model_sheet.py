@@ -8,17 +8,18 @@ validation problem can name both the path and the cell to fix.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from scoring import ModelError, ScoringModel
-from scoring.model.load import from_dict
-from scoring.calibration.predict import scorecard_hash
+from scoring.model.edit import release, with_overrides
+from scoring.model.schema import MAX_WEIGHT
 
 from xlplugin.workbook.save import set_cell
 from xlplugin.workbook.reader import WorkbookError
@@ -29,6 +30,15 @@ SECTIONS = ("Metric weights", "Layer weights by stage", "Tiers", "Thresholds")
 EDITABLE = PatternFill(start_color="FFF2CC", end_color="FFF2CC", fill_type="solid")
 BOLD = Font(bold=True)
 SECTION = Font(bold=True, size=12)
+#: The editable thresholds: model-file path -> (label on the sheet, kind of value).
+THRESHOLDS = {
+    "composite_weights.revenue": ("composite: weight of revenue", "weight"),
+    "composite_weights.engagement": ("composite: weight of engagement", "weight"),
+    "quadrants.revenue_threshold": ("quadrant: high revenue from", "score"),
+    "quadrants.engagement_threshold": ("quadrant: high engagement from", "score"),
+    "coverage.minimum": ("minimum coverage before flagging", "share"),
+    "drivers.baseline": ("driver baseline (points)", "score"),
+}
 
 
 def write(ws, model: ScoringModel) -> None:
@@ -39,8 +49,9 @@ def write(ws, model: ScoringModel) -> None:
                        "pscore score THIS.xlsx -o NEW.xlsx --model-sheet").font = Font(italic=True, color="555555")
     set_cell(ws, 3, 1, "base model")
     set_cell(ws, 3, 2, spec.name.removesuffix(f" + {OVERRIDES}"))
-    weights = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                             showErrorMessage=True, errorTitle="Weight", error="A weight is a number of 0 or more.")
+    weights = DataValidation(type="decimal", operator="between", formula1="0", formula2=f"{MAX_WEIGHT:g}",
+                             allow_blank=True, showErrorMessage=True, errorTitle="Weight",
+                             error=f"A weight is a number from 0 to {MAX_WEIGHT:,.0f}.")
     scores = DataValidation(type="decimal", operator="between", formula1="0", formula2="100", showErrorMessage=True,
                             errorTitle="Score", error="A score threshold lies between 0 and 100.")
     shares = DataValidation(type="decimal", operator="between", formula1="0", formula2="1", showErrorMessage=True,
@@ -77,25 +88,17 @@ def write(ws, model: ScoringModel) -> None:
         set_cell(ws, row, 5, tier.description)
         row += 1
     row = _section(ws, row + 1, "Thresholds", ["path", "setting", "value"])
-    for path, label, value, validation in _thresholds(spec, weights, scores, shares):
+    dumped = spec.model_dump(mode="json")
+    validations = {"weight": weights, "score": scores, "share": shares}
+    for path, (label, kind) in THRESHOLDS.items():
+        section, name = path.split(".")
         set_cell(ws, row, 1, path)
         set_cell(ws, row, 2, label)
-        _editable(ws, row, 3, value, validation)
+        _editable(ws, row, 3, dumped[section][name], validations[kind])
         row += 1
     for col, width in enumerate((34, 30, 30, 16, 16, 16, 14, 10, 80), start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A5"
-
-
-def _thresholds(spec, weights, scores, shares):
-    return [
-        ("composite_weights.revenue", "composite: weight of revenue", spec.composite_weights["revenue"], weights),
-        ("composite_weights.engagement", "composite: weight of engagement", spec.composite_weights["engagement"], weights),
-        ("quadrants.revenue_threshold", "quadrant: high revenue from", spec.quadrants.revenue_threshold, scores),
-        ("quadrants.engagement_threshold", "quadrant: high engagement from", spec.quadrants.engagement_threshold, scores),
-        ("coverage.minimum", "minimum coverage before flagging", spec.coverage.minimum, shares),
-        ("drivers.baseline", "driver baseline (points)", spec.drivers.baseline, scores),
-    ]
 
 
 def _section(ws, row: int, name: str, headers: list[str]) -> int:
@@ -115,18 +118,42 @@ def read(workbook: Workbook, base: ScoringModel, source: "str | Path") -> Scorin
     """``base`` with the weights and thresholds from the workbook's Model sheet.
 
     Problems are reported with the model-file path and the cell, e.g.
-    ``Model!E12 (weights.revenue.deals_won): Input should be greater than or equal to 0``.
+    ``Model!E12 (weights.revenue.deals_won): Input should be greater than or equal to 0``. A formula
+    in a cell counts with the value Excel last calculated for it.
     """
     if MODEL not in workbook.sheetnames:
         raise WorkbookError(f"{source}: no '{MODEL}' sheet to read overrides from (write one with pscore score ... -o OUT.xlsx)")
-    grid = [list(row) for row in workbook[MODEL].iter_rows(values_only=True)]
+    grid = _values(workbook[MODEL], source)
     return read_grid(grid, base, f"{source} Model sheet", lambda r, c: f"{MODEL}!{get_column_letter(c)}{r}")
+
+
+def _values(ws, source: "str | Path") -> list[list[Any]]:
+    """The sheet's values, each formula replaced by its cached result (the workbook was opened with
+    formulas kept, for copying), read from the file only if the sheet holds a formula."""
+    rows = [list(row) for row in ws.iter_rows()]
+    grid = [[cell.value for cell in row] for row in rows]
+    formulas = [(r, c) for r, row in enumerate(rows) for c, cell in enumerate(row) if cell.data_type == "f"]
+    if formulas and Path(source).is_file():
+        cached = load_workbook(source, read_only=True, data_only=True)
+        try:
+            values = [list(row) for row in cached[ws.title].iter_rows(values_only=True)]
+        finally:
+            cached.close()
+        for r, c in formulas:
+            value = values[r][c] if r < len(values) and c < len(values[r]) else None
+            formula = grid[r][c]  # text, or an ArrayFormula holding it in .text
+            grid[r][c] = value if value is not None else _Uncalculated(getattr(formula, "text", formula))
+    return grid
+
+
+class _Uncalculated(str):
+    """A formula whose result the file does not hold (never calculated, e.g. written by a script)."""
 
 
 def read_grid(grid: list[list[Any]], base: ScoringModel, source: str, address: Callable[[int, int], str]) -> ScoringModel:
     """:func:`read` on the Model sheet's values already in hand (e.g. a range passed to an Excel
     function); ``address(row, column)`` (1-based) names a cell in messages."""
-    data = base.spec.model_dump(mode="json")
+    changes: dict[str, float] = {}
     cells: dict[str, str] = {}
     problems: list[str] = []
     section = None
@@ -139,22 +166,15 @@ def read_grid(grid: list[list[Any]], base: ScoringModel, source: str, address: C
         if not isinstance(key, str) or section is None or key == "path":
             continue
         try:
-            _apply(section, key, row, data, lambda c, r=r: address(r, c), cells)
+            _apply(section, key, row, base, lambda c, r=r: address(r, c), changes, cells)
         except _CellProblem as exc:
             problems.append(f"{exc.cell}: {exc}")
     if problems:
         raise ModelError(source, problems)
-    if data != base.spec.model_dump(mode="json"):
-        data["name"] = f"{base.spec.name.removesuffix(f' + {OVERRIDES}')} + {OVERRIDES}"
     try:
-        model = from_dict(data, source)
+        return with_overrides(base, changes, label=OVERRIDES, source=source).model
     except ModelError as exc:
         raise ModelError(exc.source, [_locate(p, cells) for p in exc.problems]) from None
-    calibration = model.spec.calibration
-    if calibration is not None and calibration.scorecard != scorecard_hash(model.spec):
-        data["calibration"] = None  # fitted to other weights: predictions would be wrong, so drop them
-        model = from_dict(data, source)
-    return model
 
 
 class _CellProblem(ValueError):
@@ -164,6 +184,9 @@ class _CellProblem(ValueError):
 
 
 def _number(value: Any, where: str) -> float:
+    if isinstance(value, _Uncalculated):
+        raise _CellProblem(where, f"the formula '{value}' has no calculated value in the file; open and save the "
+                                  "workbook in Excel (or LibreOffice), or type the number")
     if isinstance(value, bool):
         raise _CellProblem(where, f"{value!r} is not a number")
     if isinstance(value, (int, float)):
@@ -176,35 +199,43 @@ def _number(value: Any, where: str) -> float:
         raise _CellProblem(where, f"'{value}' is not a number") from None
 
 
-def _apply(section: str, key: str, row: list, data: dict, at: Callable[[int], str],
-           cells: dict[str, str]) -> None:
-    """Copy one Model-sheet row into the model dict; ``at(column)`` (1-based) names a cell."""
+_TIER = re.compile(r"tiers\[\d+\]\.min_score")
+_STAGE = re.compile(r"stages\[\d+\]\.layer_weights")
+
+
+def _apply(section: str, key: str, row: list, base: ScoringModel, at: Callable[[int], str],
+           changes: dict[str, float], cells: dict[str, str]) -> None:
+    """One Model-sheet row as ``path -> value`` changes; ``at(column)`` (1-based) names a cell, and
+    ``cells`` records the cell of each path for messages."""
+    spec = base.spec
     if section == "Metric weights":
-        metric = key.removeprefix("weights.*.")
-        if metric not in {m["id"] for m in data["metrics"]}:
-            raise _CellProblem(at(1), f"unknown metric '{metric}'")
-        informs = next(m["informs"] for m in data["metrics"] if m["id"] == metric)
+        metric = next((m for m in spec.metrics if f"weights.*.{m.id}" == key), None)
+        if metric is None:
+            raise _CellProblem(at(1), f"unknown metric '{key.removeprefix('weights.*.')}'")
         for outcome, col in (("revenue", 5), ("engagement", 6)):
-            path = f"weights.{outcome}.{metric}"
+            path = f"weights.{outcome}.{metric.id}"
             cells[path] = at(col)
-            if outcome in informs:
-                data["weights"][outcome][metric] = _number(row[col - 1], at(col))
+            if outcome in metric.informs:
+                changes[path] = _number(row[col - 1], at(col))
             elif row[col - 1] not in (None, ""):
-                raise _CellProblem(at(col), f"metric '{metric}' does not inform {outcome}; leave this cell empty")
+                raise _CellProblem(at(col), f"metric '{metric.id}' does not inform {outcome}; leave this cell empty")
     elif section == "Layer weights by stage":
-        index = int(key.split("[")[1].split("]")[0])
-        for k, layer in enumerate(x["id"] for x in data["layers"]):
-            path = f"stages[{index}].layer_weights.{layer}"
+        if not _STAGE.fullmatch(key):
+            raise _CellProblem(at(1), f"unknown setting '{key}' (expected stages[N].layer_weights)")
+        for k, layer in enumerate(x.id for x in spec.layers):
+            path = f"{key}.{layer}"
             cells[path] = at(4 + k)
-            data["stages"][index]["layer_weights"][layer] = _number(row[3 + k], at(4 + k))
+            changes[path] = _number(row[3 + k], at(4 + k))
     elif section == "Tiers":
-        index = int(key.split("[")[1].split("]")[0])
+        if not _TIER.fullmatch(key):
+            raise _CellProblem(at(1), f"unknown setting '{key}' (expected tiers[N].min_score)")
         cells[key] = at(4)
-        data["tiers"][index]["min_score"] = _number(row[3], at(4))
+        changes[key] = _number(row[3], at(4))
     elif section == "Thresholds":
-        part, name = key.split(".", 1)
+        if key not in THRESHOLDS:
+            raise _CellProblem(at(1), f"unknown setting '{key}' (known: {', '.join(THRESHOLDS)})")
         cells[key] = at(3)
-        data[part][name] = _number(row[2], at(3))
+        changes[key] = _number(row[2], at(3))
 
 
 def _locate(problem: str, cells: dict[str, str]) -> str:
@@ -239,17 +270,5 @@ def export(base: ScoringModel, edited: ScoringModel, author: str, rationale: str
     edits = changes(base, edited)
     if not edits:
         raise WorkbookError("the Model sheet has no edits: its weights and thresholds equal the base model's")
-    data = edited.spec.model_dump(mode="json")
-    data["name"] = base.spec.name.removesuffix(f" + {OVERRIDES}")
-    data["version"] = _next_version(base.spec.version)
-    data["effective_date"] = today.isoformat()
-    data["changelog"].append({"date": today.isoformat(), "author": author, "change": "; ".join(edits),
-                              "rationale": rationale})
-    return from_dict(data, "exported model")
-
-
-def _next_version(version: str) -> str:
-    parts = version.split(".")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        return f"{parts[0]}.{int(parts[1]) + 1}.0"
-    return f"{version}.1"
+    return release(edited, date=today, reason="edit", author=author, change="; ".join(edits), rationale=rationale,
+                   name=base.spec.name.removesuffix(f" + {OVERRIDES}"), source="exported model")
