@@ -33,7 +33,7 @@ def main() -> None:
     from scoring.calibration.run import Settings, calibrate
     from scoring.model.dump import dump_model
     from xlplugin.workbook.calibration import build_cohort, read_cohort, write_report
-    from xlplugin.workbook.demo import generate
+    from scoring.synthetic import generate
 
     if args.workbook:
         start = time.perf_counter()

@@ -27,7 +27,8 @@ from pypdf import PdfReader
 
 from reports.render import RenderOptions, render_pdfs
 from scoring import load_model
-from xlplugin.workbook import demo
+from scoring.synthetic import generate
+from xlplugin.workbook.demo import write_workbook
 from xlplugin.workbook import scorecard_inputs as scorecards
 from xlplugin.workbook import pipeline as workbook
 
@@ -44,7 +45,7 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 def run(tmp: Path, n_partners: int, n_sample: int) -> None:
     book, out_dir = tmp / "partners.xlsx", tmp / "scorecards"
-    _, build_s = timed(lambda: demo.write_workbook(demo.generate(n_partners=n_partners, seed=0, as_of=AS_OF), book))
+    _, build_s = timed(lambda: write_workbook(generate(n_partners=n_partners, seed=0, as_of=AS_OF), book))
     print(f"input: {n_partners:,} demo partners, {book.stat().st_size / 1e6:.1f} MB, built in {build_s:.1f} s")
 
     # The batch, as `pscore report scorecards` runs it (xlplugin/cli.py report_scorecards).

@@ -22,7 +22,7 @@ from scoring.model.dump import dump_model
 from scoring.snapshots import score_snapshots
 from scoring.calibration.weights import suggest
 from xlplugin.workbook.calibration import build_cohort
-from xlplugin.workbook.demo import generate
+from scoring.synthetic import generate
 from xlplugin.workbook.reader import WorkbookError
 
 AS_OF = dt.date(2026, 11, 24)

@@ -213,12 +213,14 @@ def excel_init(workbook_path: Path, output: Path | None, sheet: str, as_of: str 
 @user_errors
 def demo_command(path: Path, n_partners: int, seed: int, as_of: str | None) -> None:
     """Write a synthetic partner workbook (Partners, History, Milestones, Outcomes, ...) to PATH.xlsx."""
-    from xlplugin.workbook import demo
+    from scoring.synthetic import generate
+
+    from xlplugin.workbook.demo import write_workbook
 
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"{path}: the demo workbook must end in .xlsx")
-    data = demo.generate(n_partners=n_partners, seed=seed, as_of=_date_option(as_of))
-    demo.write_workbook(data, path)
+    data = generate(n_partners=n_partners, seed=seed, as_of=_date_option(as_of))
+    write_workbook(data, path)
     click.echo(f"Wrote {n_partners} synthetic partners (seed {seed}, as of {data.as_of.isoformat()}) to {path}")
 
 
