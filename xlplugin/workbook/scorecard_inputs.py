@@ -66,7 +66,7 @@ def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str,
     ``sheets`` gives the Milestones and Interventions tables already read (see :func:`extra_sheets`);
     by default they are read from the scored workbook.
     """
-    from reports import context as scorecard
+    from reports import card as scorecard
 
     result = scored.result
     ids = set(np.asarray(result["partner_id"], dtype=object)[list(positions)].astype(str))
