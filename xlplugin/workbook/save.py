@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.writer.excel import ExcelWriter
+
+from reports.files import atomic_write
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
@@ -56,33 +56,6 @@ def title(ws, text: str, note: str) -> None:
     """Title and note rows above a generated table, so every generated sheet says what it is."""
     set_cell(ws, 1, 1, text).font = Font(bold=True, size=14)
     set_cell(ws, 2, 1, note).font = Font(italic=True, color="555555")
-
-
-def atomic_write(path: "str | Path", write: Callable[[Path], object]) -> Path:
-    """Have ``write`` fill a temporary file next to ``path``, then rename it over ``path`` in one step.
-
-    A crash or a full disk leaves the previous file intact, never a half-written one. The result
-    gets ordinary permissions (as if created with ``open``), not the temporary file's private ones.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def atomic_save(workbook: Workbook, path: "str | Path", stamp: dt.datetime | None = None) -> Path:
