@@ -321,20 +321,21 @@ def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | Non
     A partner whose scorecard fails is reported and skipped; the others are still written
     (exit status 1 when any failed).
     """
+    from reports import job
     from reports.render import RenderOptions
 
-    from xlplugin.workbook import scorecard_inputs as scorecards
+    from xlplugin.workbook.scorecard_inputs import job_inputs
 
     options = RenderOptions(paper="Letter" if paper.lower() == "letter" else "A4",
                             accessible=accessible, author=author, logo=logo)
     start = time.perf_counter()
     with _step(f"Reading and scoring {workbook_path}"):
         scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
-        positions = scorecards.select(scored, (partner_ids or "").split(",") if partner_ids else (), tiers)
-        cards = scorecards.build_cards(scored, positions, audience)
+        inputs = job_inputs(scored)
+        positions = job.select(inputs, (partner_ids or "").split(",") if partner_ids else (), tiers)
+        cards = job.build_cards(inputs, positions, audience)
     with click.progressbar(length=len(cards), label=f"Rendering {len(cards)} scorecards", file=sys.stderr) as bar:
-        summary = scorecards.write_scorecards(cards, out_dir, options, scored.model.spec, progress=bar.update,
-                                              workers=workers)
+        summary = job.write_scorecards(cards, out_dir, options, progress=bar.update, workers=workers)
     elapsed = time.perf_counter() - start
     click.echo(f"Wrote {len(summary.written)} {audience} scorecards ({options.paper}) to {out_dir} in {elapsed:.1f} s "
                f"with {scored.model.label}, as of {scored.result.as_of.isoformat()}.")
