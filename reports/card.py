@@ -22,6 +22,7 @@ from scoring.percentiles import MIN_SEGMENT_SIZE, segment_benchmarks
 from scoring.compiled import ADJUSTMENT, ADJUSTMENT_LABEL
 from scoring.engine import months_between, to_date
 from scoring.history import TREND_SCORES, trend
+from scoring.model.schema import Tier
 
 from reports import charts
 
@@ -45,7 +46,7 @@ class Extras:
 
 def build(result: ScoreResult, positions: Sequence[int], audience: Audience, extras: Extras = Extras(),
           partners: pd.DataFrame | None = None) -> list[dict[str, Any]]:
-    """One scorecard context per partner at ``positions`` (row positions in ``result``).
+    """One scorecard card per partner at ``positions`` (row positions in ``result``).
 
     ``partners`` is the scored input frame (same rows as ``result``); it supplies onboarding start,
     region and the owner (internal audience only).
@@ -243,7 +244,7 @@ class _Batch:
 # ------------------------------------------------------------------ helpers
 
 
-def _tier_rule(tiers) -> str:
+def _tier_rule(tiers: Sequence[Tier]) -> str:
     """``composite score A at 75+, B at 60+, C at 45+, otherwise D.``: the model's tiers in words."""
     ordered = sorted(tiers, key=lambda t: -t.min_score)
     rule = ", ".join(f"{t.id} at {t.min_score:g}+" for t in ordered if t.min_score > 0)
