@@ -32,8 +32,9 @@ def main() -> None:
     from scoring import load_model
     from scoring.calibration.run import Settings, calibrate
     from scoring.model.dump import dump_model
-    from xlplugin.workbook.calibration import build_cohort, read_cohort, write_report
-    from xlplugin.workbook.demo import generate
+    from scoring.calibration.cohort import build_cohort
+    from scoring.synthetic import generate
+    from xlplugin.workbook.calibration import read_cohort, write_report
 
     if args.workbook:
         start = time.perf_counter()

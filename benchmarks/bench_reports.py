@@ -25,11 +25,13 @@ from typing import Callable, TypeVar
 
 from pypdf import PdfReader
 
+from reports import job
 from reports.render import RenderOptions, render_pdfs
 from scoring import load_model
-from xlplugin.workbook import demo
-from xlplugin.workbook import scorecard_inputs as scorecards
+from scoring.synthetic import generate
+from xlplugin.workbook.demo import write_workbook
 from xlplugin.workbook import pipeline as workbook
+from xlplugin.workbook.scorecard_inputs import job_inputs
 
 AS_OF = dt.date(2026, 11, 1)
 TARGET_S, TARGET_N = 30.0, 500  # on 2 cores
@@ -44,19 +46,18 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 def run(tmp: Path, n_partners: int, n_sample: int) -> None:
     book, out_dir = tmp / "partners.xlsx", tmp / "scorecards"
-    _, build_s = timed(lambda: demo.write_workbook(demo.generate(n_partners=n_partners, seed=0, as_of=AS_OF), book))
+    _, build_s = timed(lambda: write_workbook(generate(n_partners=n_partners, seed=0, as_of=AS_OF), book))
     print(f"input: {n_partners:,} demo partners, {book.stat().st_size / 1e6:.1f} MB, built in {build_s:.1f} s")
 
     # The batch, as `pscore report scorecards` runs it (xlplugin/cli.py report_scorecards).
     options, workers = RenderOptions(), os.cpu_count() or 1
 
-    def prepare() -> tuple[workbook.ScoredInput, list[dict]]:
-        scored = workbook.score_workbook(book, load_model("default"), AS_OF)
-        return scored, scorecards.build_cards(scored, scorecards.select(scored), "partner")
+    def prepare() -> list[dict]:
+        inputs = job_inputs(workbook.score_workbook(book, load_model("default"), AS_OF))
+        return job.build_cards(inputs, job.select(inputs), "partner")
 
-    (scored, cards), prep_s = timed(prepare)
-    spec = scored.model.spec
-    summary, render_s = timed(lambda: scorecards.write_scorecards(cards, out_dir, options, spec, workers=None))
+    cards, prep_s = timed(prepare)
+    summary, render_s = timed(lambda: job.write_scorecards(cards, out_dir, options, workers=None))
     total_s, n = prep_s + render_s, len(summary.written)
     pages = [len(PdfReader(p).pages) for p in summary.written]
     sizes = [p.stat().st_size for p in summary.written]
@@ -72,8 +73,8 @@ def run(tmp: Path, n_partners: int, n_sample: int) -> None:
 
     # The same sample of cards, spread over the batch: one document each, then the batch on one core.
     sample = [cards[i * len(cards) // n_sample] for i in range(min(n_sample, len(cards)))]
-    _, naive_s = timed(lambda: [render_pdfs([card], options, spec) for card in sample])
-    _, single_s = timed(lambda: scorecards.write_scorecards(sample, tmp / "single", options, spec, workers=1))
+    _, naive_s = timed(lambda: [render_pdfs([card], options) for card in sample])
+    _, single_s = timed(lambda: job.write_scorecards(sample, tmp / "single", options, workers=1))
     naive_ms, single_ms = naive_s / len(sample) * 1e3, single_s / len(sample) * 1e3
     print(f"sample of {len(sample)} scorecards, render (+ write for the batch) only:")
     print(f"  naive, one document per partner, 1 process: {naive_ms:7.1f} ms per scorecard")

@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the harness lives with the tests
 
 from xlplugin.excel.harness import MISSING, as_excel_sends, call_udf, xlwings_udfs  # noqa: E402
-from xlplugin.workbook.demo import generate  # noqa: E402
+from scoring.synthetic import generate  # noqa: E402
 
 AS_OF = dt.datetime(2026, 11, 24)  # a date cell, as classic xlwings passes it
 ROW_FUNCTIONS = ("pscore_tier", "pscore_revenue_score", "pscore_top_driver", "pscore_next_action")

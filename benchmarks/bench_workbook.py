@@ -18,8 +18,9 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from scoring import load_model
+from scoring.synthetic import generate
 from xlplugin.workbook import pipeline as workbook
-from xlplugin.workbook.demo import generate, write_workbook
+from xlplugin.workbook.demo import write_workbook
 
 AS_OF = dt.date(2026, 11, 1)
 

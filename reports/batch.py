@@ -27,14 +27,14 @@ class Rendered:
     error: str | None = None
 
 
-def render_all(cards: Sequence[dict[str, Any]], options: RenderOptions, model_spec, *,
+def render_all(cards: Sequence[dict[str, Any]], options: RenderOptions, *,
                workers: int | None = None, chunk_size: int = CHUNK_SIZE) -> Iterator[Rendered]:
     """Yield every card's PDF (in completion order) using up to ``workers`` processes (default: all cores)."""
     chunks = [list(range(start, min(start + chunk_size, len(cards)))) for start in range(0, len(cards), chunk_size)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
     if workers == 1:
         for chunk in chunks:
-            yield from _render_chunk(chunk, [cards[i] for i in chunk], options, model_spec)
+            yield from _render_chunk(chunk, [cards[i] for i in chunk], options)
         return
     import weasyprint  # noqa: F401  -- loaded once here, inherited by forked workers
 
@@ -47,7 +47,7 @@ def render_all(cards: Sequence[dict[str, Any]], options: RenderOptions, model_sp
         def top_up() -> None:
             """Keep two chunks in flight per worker, not the whole batch in memory."""
             for chunk in queue:
-                pending.add(pool.submit(_render_chunk, chunk, [cards[i] for i in chunk], options, model_spec))
+                pending.add(pool.submit(_render_chunk, chunk, [cards[i] for i in chunk], options))
                 if len(pending) >= 2 * workers:
                     return
 
@@ -59,11 +59,11 @@ def render_all(cards: Sequence[dict[str, Any]], options: RenderOptions, model_sp
             top_up()
 
 
-def _render_chunk(indices: list[int], cards: list[dict[str, Any]], options: RenderOptions, model_spec) -> list[Rendered]:
+def _render_chunk(indices: list[int], cards: list[dict[str, Any]], options: RenderOptions) -> list[Rendered]:
     try:
-        return [Rendered(i, pdf) for i, pdf in zip(indices, render_pdfs(cards, options, model_spec))]
+        return [Rendered(i, pdf) for i, pdf in zip(indices, render_pdfs(cards, options))]
     except Exception as exc:  # reported per partner; the batch goes on
         if len(cards) == 1:
             return [Rendered(indices[0], None, f"{type(exc).__name__}: {exc}")]
     # find the partner that broke the chunk; the others still get their scorecards
-    return [_render_chunk([i], [card], options, model_spec)[0] for i, card in zip(indices, cards)]
+    return [_render_chunk([i], [card], options)[0] for i, card in zip(indices, cards)]

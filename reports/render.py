@@ -1,4 +1,5 @@
-"""Scorecard contexts to PDF bytes: Jinja2 for the HTML, WeasyPrint for the pages.
+"""Scorecard cards to PDF bytes: Jinja2 for the HTML, WeasyPrint for the pages; layout only, every
+word and figure comes from the cards (:mod:`reports.card`).
 
 Parsing the stylesheet and loading fonts cost the same for one scorecard as for twenty, so a chunk
 of partners is laid out as one document; each partner's pages are then written as a PDF of their
@@ -26,8 +27,6 @@ from typing import Any, Iterator, Literal, Sequence
 
 import jinja2
 from markupsafe import Markup, escape
-
-from scoring.percentiles import MIN_SEGMENT_SIZE
 
 from reports.fetcher import RestrictedFetcher
 
@@ -113,30 +112,28 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=False, lstrip_blocks=False)
     env.filters.update(score=fmt_score, signed=fmt_signed, percent=fmt_percent, money=fmt_money,
                        ordinal=fmt_ordinal, months=fmt_months, longdate=fmt_longdate, shortdate=fmt_shortdate,
-                       isodate=fmt_isodate, svg_image=svg_image,
+                       isodate=fmt_isodate, number=fmt_number, svg_image=svg_image,
                        layer_values=lambda layer: f"{fmt_score(layer['revenue'])} / {fmt_score(layer['engagement'])}")
     return env
 
 
-def render_html(cards: Sequence[dict[str, Any]], options: RenderOptions, model_spec) -> str:
-    """The HTML of one document holding ``cards`` in order (charts are trusted SVG from reports.charts)."""
+def render_html(cards: Sequence[dict[str, Any]], options: RenderOptions) -> str:
+    """The HTML of one document holding ``cards`` in order (charts are trusted SVG from reports.charts).
+
+    Everything a scorecard says comes from its card (:mod:`reports.card`); this only adds how it is printed.
+    """
     first = cards[0]
-    tiers = sorted(model_spec.tiers, key=lambda t: -t.min_score)
-    tier_rule = ", ".join(f"{t.id} at {t.min_score:g}+" for t in tiers if t.min_score > 0)
-    lowest = tiers[-1].id if tiers else ""
     return environment().get_template(TEMPLATE).render(
         cards=cards, lang=LANG, paper=options.paper, author=options.author,
-        title=_title(first) if len(cards) == 1 else "Partner scorecards",
-        subject=_subject(first), baseline=f"{model_spec.drivers.baseline:g}", min_segment=MIN_SEGMENT_SIZE,
-        metric_count=len(model_spec.metrics), thresholds=any(t.min_score > 0 for t in tiers), tier_rule=f"composite score {tier_rule}, otherwise {lowest}.",
+        title=_title(first) if len(cards) == 1 else "Partner scorecards", subject=_subject(first),
         logo=options.logo.resolve().as_uri() if options.logo else None,
     )
 
 
-def render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions, model_spec) -> list[bytes]:
+def render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions) -> list[bytes]:
     """One PDF per card, in order. Same cards and options give the same bytes."""
     with _collect_once():
-        return _render_pdfs(cards, options, model_spec)
+        return _render_pdfs(cards, options)
 
 
 @contextlib.contextmanager
@@ -158,12 +155,12 @@ def _collect_once() -> Iterator[None]:
         gc.collect(0)
 
 
-def _render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions, model_spec) -> list[bytes]:
+def _render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions) -> list[bytes]:
     from weasyprint import HTML  # imported on first render: the scoring side never pays for it
 
     fetcher = RestrictedFetcher([templates_dir()], [options.logo] if options.logo else [])
     cards = [dict(c, pages=c.get("pages", 1)) for c in cards]
-    html = render_html(cards, options, model_spec)
+    html = render_html(cards, options)
     document = HTML(string=html, base_url=str(templates_dir()) + "/", url_fetcher=fetcher).render()
     if fetcher.blocked:
         raise ValueError("the scorecard template asked for files outside pscore: " + ", ".join(fetcher.blocked))
@@ -178,7 +175,7 @@ def _render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions, model_
     keep = [i for i in range(len(cards)) if i not in longer]
     out = dict(zip(keep, _write(document, [cards[i] for i in keep], [ranges[i] for i in keep], options)))
     again = [dict(cards[i], pages=ranges[i][1] - ranges[i][0]) for i in longer]
-    out.update(zip(longer, _render_pdfs(again, options, model_spec)))
+    out.update(zip(longer, _render_pdfs(again, options)))
     return [out[i] for i in range(len(cards))]
 
 
@@ -265,6 +262,11 @@ def _svg_title(svg: str) -> str:
 
 def _none(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_number(value: float | None) -> str:
+    """A model figure as written in the model: ``50``, ``0.5``."""
+    return "–" if _none(value) else f"{value:g}"
 
 
 def fmt_score(value: float | None) -> str:

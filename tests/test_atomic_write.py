@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import AS_OF, pscore, pscore_command
-from xlplugin.workbook import save
-from xlplugin.workbook.save import WriteError, atomic_write
+from reports import files
+from reports.files import WriteError, atomic_write
 
 BIG = "2000"  # partners: the demo workbook then takes half a second to save, long enough to signal
 
@@ -57,11 +57,11 @@ def test_the_next_run_sweeps_what_a_killed_run_left_and_nothing_else(tmp_path):
     (left,) = [name for name in os.listdir(tmp_path) if name != "prev.xlsx"]
     assert left.startswith(".prev.pscore-") and left.endswith(".tmp.xlsx")
     assert target.read_bytes() == before
-    day_old = time.time() - save.TEMP_MAX_AGE - 60
+    day_old = time.time() - files.TEMP_MAX_AGE - 60
     old_foreign = tmp_path / f".prev.pscore-0badc0de-{os.getpid()}-abcdefgh.tmp.xlsx"  # another machine's, a day old
     keep = {
         f".prev.pscore-0badc0de-999999-abcdefgh.tmp.xlsx": None,  # another machine's, recent: may be in use
-        f".prev.pscore-{save._HOST}-{os.getpid()}-abcdefgh.tmp.xlsx": None,  # a live process's
+        f".prev.pscore-{files._HOST}-{os.getpid()}-abcdefgh.tmp.xlsx": None,  # a live process's
         ".prev.abcdefgh.tmp.xlsx": day_old,  # not pscore's naming
         "notes.pscore-1.tmp": day_old,
         "prev.backup.xlsx": day_old,

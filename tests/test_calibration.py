@@ -13,6 +13,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from scoring import ModelError, score
 from scoring.calibration import backtest as bt
+from scoring.calibration.cohort import CohortError, build_cohort
 from scoring.calibration import maps as calibration
 from scoring.calibration import predict
 from scoring.calibration.run import CURRENT, NotEnoughData, Settings, calibrate
@@ -22,9 +23,7 @@ from scoring.model.load import from_dict, parse_model
 from scoring.model.dump import dump_model
 from scoring.snapshots import score_snapshots
 from scoring.calibration.weights import suggest
-from xlplugin.workbook.calibration import build_cohort
-from xlplugin.workbook.demo import generate
-from xlplugin.workbook.reader import WorkbookError
+from scoring.synthetic import generate
 
 AS_OF = dt.date(2026, 11, 24)
 SETTINGS = Settings(date=AS_OF, n_boot=200)
@@ -396,7 +395,7 @@ def test_unreadable_outcomes_are_skipped_and_named(demo, model):
     assert "1 Outcomes row without a usable revenue_12m (a number, 0 or more) (row 3)" in text
     assert "1 Outcomes row without a partner_id (row 4)" in text
     assert f"1 partner listed again on Outcomes (the first row is used) ({outcomes.loc[6, 'partner_id']})" in text
-    with pytest.raises(WorkbookError, match="no revenue_24m column"):
+    with pytest.raises(CohortError, match="no revenue_24m column"):
         build_cohort(demo.partners, demo.history, outcomes, model, horizon_months=24)
 
 

@@ -247,6 +247,6 @@ def test_empty_and_wrong_inputs():
 
 @pytest.fixture(scope="module")
 def demo_frame():
-    from xlplugin.workbook.demo import generate
+    from scoring.synthetic import generate
 
     return generate(n_partners=400, seed=11, as_of=AS_OF).partners

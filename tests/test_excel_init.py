@@ -24,7 +24,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.table import Table
 
-from xlplugin.workbook.demo import generate, write_workbook
+from scoring.synthetic import generate
+from xlplugin.workbook.demo import write_workbook
 from xlplugin.excel.args import default_model
 from xlplugin.workbook.pipeline import score_workbook
 

@@ -37,10 +37,11 @@ import pytest
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 
+from reports import job
 from reports.render import RenderOptions, render_pdfs
 from scoring import load_model
-from xlplugin.workbook import scorecard_inputs as scorecards
 from xlplugin.workbook import pipeline as workbook
+from xlplugin.workbook.scorecard_inputs import job_inputs
 
 from tests.conftest import AS_OF, TYPICAL, started
 from tests.test_report_scorecards import flat, partner, write_book
@@ -174,8 +175,8 @@ def rendered(tmp_path_factory) -> Rendered:
     cards, pdfs = {}, {}
     for audience in ("partner", "internal"):
         cases = [c for c in CASES if c.audience == audience]
-        built = scorecards.build_cards(scored, [ids.index(c.row["partner_id"]) for c in cases], audience)
-        done = render_pdfs(built, RenderOptions(), scored.model.spec)
+        built = job.build_cards(job_inputs(scored), [ids.index(c.row["partner_id"]) for c in cases], audience)
+        done = render_pdfs(built, RenderOptions())
         cards.update({c.name: card for c, card in zip(cases, built)})
         pdfs.update({c.name: pdf for c, pdf in zip(cases, done)})
     return Rendered(scored, cards, pdfs)

@@ -8,14 +8,16 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from openpyxl import Workbook
 from pypdf import PdfReader
 
 from scoring import load_model
+from reports import job
 from reports.batch import render_all
 from reports.render import RenderOptions, render_pdfs
-from xlplugin.workbook import scorecard_inputs as scorecards
 from xlplugin.workbook import pipeline as workbook
+from xlplugin.workbook.scorecard_inputs import extra_sheets, job_inputs
 
 from tests.conftest import AS_OF, TYPICAL, started
 from tests.test_cli import pscore
@@ -110,12 +112,12 @@ def test_partner_audience_carries_nothing_internal(tmp_path):
     rows = list(scored.result.frame.index)
     positions = sorted({*range(12), *(rows.index(r) for r in with_hidden[:4])})
     assert len(positions) > 12, "the demo should have partners with an internal-only action"
-    internal = scorecards.build_cards(scored, positions, "internal")
-    partner = scorecards.build_cards(scored, positions, "partner")
+    internal = job.build_cards(job_inputs(scored), positions, "internal")
+    partner = job.build_cards(job_inputs(scored), positions, "partner")
     owners = set(scored.partners.frame["owner"].dropna())
-    notes = {str(n) for n in scorecards.extra_sheets(scored)["Interventions"]["notes"].dropna()}
-    internal_text = flat(" ".join(pdf_text(b) for b in render_pdfs(internal, RenderOptions(), spec)))
-    partner_text = flat(" ".join(pdf_text(b) for b in render_pdfs(partner, RenderOptions(), spec)))
+    notes = {str(n) for n in extra_sheets(scored)["Interventions"]["notes"].dropna()}
+    internal_text = flat(" ".join(pdf_text(b) for b in render_pdfs(internal, RenderOptions())))
+    partner_text = flat(" ".join(pdf_text(b) for b in render_pdfs(partner, RenderOptions())))
     # the internal scorecards show each of these, so their absence from the partner ones means something
     assert "Engagement probability" in internal_text and "Expected revenue" in internal_text
     assert "Partner manager:" in internal_text and "INTERNAL — DO NOT SEND" in internal_text
@@ -188,9 +190,9 @@ def test_same_input_gives_the_same_bytes(tmp_path, demo_book):
 
 
 def test_document_properties_paper_and_language(tmp_path, scored_demo):
-    cards = scorecards.build_cards(scored_demo, [0, 1], "partner")
+    cards = job.build_cards(job_inputs(scored_demo), [0, 1], "partner")
     for paper, size in (("A4", (595, 842)), ("Letter", (612, 792))):
-        pdfs = render_pdfs(cards, RenderOptions(paper=paper, author="Channel team"), scored_demo.model.spec)
+        pdfs = render_pdfs(cards, RenderOptions(paper=paper, author="Channel team"))
         reader = PdfReader(io.BytesIO(pdfs[1]))
         box = reader.pages[0].mediabox
         assert (round(float(box.width)), round(float(box.height))) == size
@@ -213,8 +215,8 @@ def _fonts(reader: PdfReader):
 
 
 def test_accessible_scorecards_are_tagged_pdf_ua(scored_demo):
-    cards = scorecards.build_cards(scored_demo, [0, 1], "partner")
-    pdfs = render_pdfs(cards, RenderOptions(accessible=True), scored_demo.model.spec)
+    cards = job.build_cards(job_inputs(scored_demo), [0, 1], "partner")
+    pdfs = render_pdfs(cards, RenderOptions(accessible=True))
     for pdf, card in zip(pdfs, cards):
         reader = PdfReader(io.BytesIO(pdf))
         root = reader.trailer["/Root"]
@@ -223,11 +225,11 @@ def test_accessible_scorecards_are_tagged_pdf_ua(scored_demo):
 
 
 def test_a_long_scorecard_numbers_its_own_pages(scored_demo):
-    cards = scorecards.build_cards(scored_demo, [0, 1, 2], "internal")
+    cards = job.build_cards(job_inputs(scored_demo), [0, 1, 2], "internal")
     cards[1]["interventions"] = [{"date": dt.date(2026, 1, 1), "action": f"Call {k}", "status": "done",
                                   "notes": "Discussed the pipeline and the next campaign in detail. " * 3}
                                  for k in range(60)]
-    pdfs = render_pdfs(cards, RenderOptions(), scored_demo.model.spec)
+    pdfs = render_pdfs(cards, RenderOptions())
     pages = [len(PdfReader(io.BytesIO(p)).pages) for p in pdfs]
     assert pages[0] == pages[2] == 1 and pages[1] >= 2
     second = PdfReader(io.BytesIO(pdfs[1]))
@@ -237,9 +239,9 @@ def test_a_long_scorecard_numbers_its_own_pages(scored_demo):
 
 
 def test_one_failing_partner_is_reported_and_the_rest_finish(scored_demo):
-    cards = scorecards.build_cards(scored_demo, list(range(6)), "partner")
+    cards = job.build_cards(job_inputs(scored_demo), list(range(6)), "partner")
     cards[3] = dict(cards[3], model=dict(cards[3]["model"], as_of="not a date"))  # breaks its date formatting
-    done = sorted(render_all(cards, RenderOptions(), scored_demo.model.spec, workers=2, chunk_size=4),
+    done = sorted(render_all(cards, RenderOptions(), workers=2, chunk_size=4),
                   key=lambda r: r.index)
     assert [r.index for r in done] == list(range(6))
     assert [r.pdf is None for r in done] == [False, False, False, True, False, False]
@@ -261,9 +263,9 @@ def test_a_scorecard_rendered_in_a_chunk_carries_only_its_own_charts_and_fonts(t
     book = write_book(tmp_path / "in.xlsx", [partner("P1", "Alpha Partners"), partner("P2", "株式会社テスト販売"),
                                               partner("P3", "Gamma GmbH", deals_won=0)])
     scored = workbook.score_workbook(book, load_model("default"), AS_OF)
-    cards = scorecards.build_cards(scored, [0, 1, 2], "partner")
-    together = render_pdfs(cards, RenderOptions(), scored.model.spec)
-    alone = [render_pdfs([card], RenderOptions(), scored.model.spec)[0] for card in cards]
+    cards = job.build_cards(job_inputs(scored), [0, 1, 2], "partner")
+    together = render_pdfs(cards, RenderOptions())
+    alone = [render_pdfs([card], RenderOptions())[0] for card in cards]
     for mixed, single in zip(together, alone):
         assert _xobjects(PdfReader(io.BytesIO(mixed))) == _xobjects(PdfReader(io.BytesIO(single))) > 0
     latin = {str(f["/BaseFont"]).split("+")[-1] for f in _fonts(PdfReader(io.BytesIO(together[0])))}
@@ -276,9 +278,39 @@ def test_a_logo_given_by_the_user_is_printed_and_nothing_else_is_fetched(tmp_pat
 
     logo = tmp_path / "logo.png"
     Image.new("RGB", (120, 40), (31, 58, 95)).save(logo)
-    cards = scorecards.build_cards(scored_demo, [0], "partner")
-    plain = render_pdfs(cards, RenderOptions(), scored_demo.model.spec)[0]
-    branded = render_pdfs(cards, RenderOptions(logo=logo), scored_demo.model.spec)[0]
+    cards = job.build_cards(job_inputs(scored_demo), [0], "partner")
+    plain = render_pdfs(cards, RenderOptions())[0]
+    branded = render_pdfs(cards, RenderOptions(logo=logo))[0]
     assert _xobjects(PdfReader(io.BytesIO(branded))) == _xobjects(PdfReader(io.BytesIO(plain))) + 1
     with pytest.raises(ValueError, match="logo file not found"):
         RenderOptions(logo=tmp_path / "missing.png")
+
+
+def test_the_template_is_given_only_layout_and_the_cards():
+    """Every sentence and figure a scorecard prints comes from its card (reports.card, from scoring);
+    the renderer adds only how the document is printed."""
+    from jinja2 import meta
+
+    from reports.render import TEMPLATE, environment
+
+    env = environment()
+    source, _, _ = env.loader.get_source(env, TEMPLATE)
+    assert meta.find_undeclared_variables(env.parse(source)) == {"cards", "lang", "paper", "author", "title",
+                                                                  "subject", "logo"}
+
+
+def test_the_model_figures_a_scorecard_prints_come_from_its_model(tmp_path, model_dict):
+    model_dict["drivers"]["baseline"] = 40
+    for tier, minimum in zip(model_dict["tiers"], (80, 62.5, 45, 0)):
+        tier["min_score"] = minimum
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(model_dict, sort_keys=False), encoding="utf-8")
+    book = write_book(tmp_path / "in.xlsx", [partner("P1", "Alpha Partners")])
+    scored = workbook.score_workbook(book, load_model(str(path)), AS_OF)
+    cards = job.build_cards(job_inputs(scored), [0], "partner")
+    text = flat(pdf_text(render_pdfs(cards, RenderOptions())[0]))
+    assert "Points above or below the 40-point baseline" in text
+    assert "Tier: composite score A at 80+, B at 62.5+, C at 45+, otherwise D." in text
+    assert "in this segment to compare (1; at least 5 needed)" in text
+    assert cards[0]["definitions"][-1] == {"label": "Tier", "unit": "",
+                                           "definition": "composite score A at 80+, B at 62.5+, C at 45+, otherwise D."}

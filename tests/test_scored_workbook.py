@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from scoring import ModelError, load_model, score
+from scoring.synthetic import generate
 from xlplugin.workbook import pipeline as workbook
-from xlplugin.workbook.demo import generate, write_workbook
+from xlplugin.workbook.demo import write_workbook
 from xlplugin.workbook.save import set_cell
 from xlplugin.workbook.reader import WorkbookError
 

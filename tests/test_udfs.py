@@ -23,9 +23,10 @@ from openpyxl import load_workbook
 
 from scoring.model import edit
 from scoring.model.load import from_dict
+from scoring.synthetic import generate
 from xlplugin.excel import args as excel_args
 from xlplugin.workbook import model_sheet
-from xlplugin.workbook.demo import generate, write_workbook
+from xlplugin.workbook.demo import write_workbook
 from xlplugin.workbook.save import FORMULA_PREFIXES
 from xlplugin.workbook.writer import quality_records
 from xlplugin.workbook.pipeline import score_workbook

@@ -277,14 +277,16 @@ def excel_init(workbook_path: Path, output: Path | None, sheet: str, as_of: str 
 @user_errors
 def demo_command(path: Path, n_partners: int, seed: int, as_of: str | None, force: bool) -> None:
     """Write a synthetic partner workbook (Partners, History, Milestones, Outcomes, ...) to PATH.xlsx."""
-    from xlplugin.workbook import demo
+    from scoring.synthetic import generate
+
+    from xlplugin.workbook.demo import write_workbook
 
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"{path}: the demo workbook must end in .xlsx")
     if path.exists() and not force:
         raise ValueError(f"{path}: already exists; pass --force to replace it with synthetic partners")
-    data = demo.generate(n_partners=n_partners, seed=seed, as_of=_date_option(as_of))
-    demo.write_workbook(data, path)
+    data = generate(n_partners=n_partners, seed=seed, as_of=_date_option(as_of))
+    write_workbook(data, path)
     click.echo(f"Wrote {n_partners} synthetic partners (seed {seed}, as of {data.as_of.isoformat()}) to {path}")
 
 
@@ -385,20 +387,21 @@ def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | Non
     A partner whose scorecard fails is reported and skipped; the others are still written
     (exit status 1 when any failed).
     """
+    from reports import job
     from reports.render import RenderOptions
 
-    from xlplugin.workbook import scorecard_inputs as scorecards
+    from xlplugin.workbook.scorecard_inputs import job_inputs
 
     options = RenderOptions(paper="Letter" if paper.lower() == "letter" else "A4",
                             accessible=accessible, author=author, logo=logo)
     start = time.perf_counter()
     scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
-    positions = scorecards.select(scored, (partner_ids or "").split(",") if partner_ids else (), tiers)
+    inputs = job_inputs(scored)
+    positions = job.select(inputs, (partner_ids or "").split(",") if partner_ids else (), tiers)
     with _step(f"Preparing {len(positions)} scorecards"):
-        cards = scorecards.build_cards(scored, positions, audience)
+        cards = job.build_cards(inputs, positions, audience)
     with _progress(len(cards), f"Rendering {len(cards)} scorecards") as update:
-        summary = scorecards.write_scorecards(cards, out_dir, options, scored.model.spec, progress=update,
-                                              workers=workers)
+        summary = job.write_scorecards(cards, out_dir, options, progress=update, workers=workers)
     elapsed = time.perf_counter() - start
     click.echo(f"Wrote {len(summary.written)} {audience} scorecards ({options.paper}) to {out_dir} in {elapsed:.1f} s "
                f"with {scored.model.label}, as of {scored.result.as_of.isoformat()}.")

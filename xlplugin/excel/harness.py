@@ -1,4 +1,5 @@
-"""xlwings' own UDF machinery, without Excel.
+"""xlwings' own UDF machinery without Excel, so tests and benchmarks call the add-in's functions exactly
+as Excel would.
 
 xlwings binds its real decorators (``xlwings.udfs.xlfunc/xlarg/xlret/xlsub``) only on Windows with
 pywin32, and converts every argument and result through an engine. Here the three pywin32 modules

@@ -51,9 +51,10 @@ def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book
     """PDF scorecards for the partners in ``selected_rows`` (sheet row numbers on Partners; all
     partners when none is selected), written to a folder next to the workbook. Returns the
     message shown to the user: what was written where, and which partners failed."""
+    from reports.job import build_cards, write_scorecards
     from reports.render import RenderOptions
 
-    from xlplugin.workbook.scorecard_inputs import build_cards, extra_sheets, write_scorecards
+    from xlplugin.workbook.scorecard_inputs import job_inputs
 
     scoring_model = model_arg(model)
     partners = read_grid(sheets[PARTNERS], scoring_model, PARTNERS, source=book_path.name, unique_ids=True)
@@ -63,11 +64,11 @@ def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book
     scored = ScoredInput(None, book_path, scoring_model, partners, history, result)
     rows, selected = list(partners.frame.index), set(selected_rows)
     chosen = [k for k, row in enumerate(rows) if row in selected] or list(range(len(rows)))
-    cards = build_cards(scored, chosen, audience, extra_sheets(scored, sheets))
+    cards = build_cards(job_inputs(scored, sheets), chosen, audience)
     out_dir = book_path.parent / f"{book_path.stem} scorecards {as_of.isoformat()}"
     # One process: Excel's Python is a COM server, where starting worker processes is fragile, and a
     # selection is usually a handful of partners (pscore report scorecards uses every core).
-    summary = write_scorecards(cards, out_dir, RenderOptions(), scoring_model.spec, workers=1)
+    summary = write_scorecards(cards, out_dir, RenderOptions(), workers=1)
     text = f"Wrote {len(summary.written)} {audience} scorecards to {out_dir}."
     if summary.failures:
         text += f" {len(summary.failures)} failed: " + "; ".join(f"{p}: {why}" for p, why in summary.failures)
@@ -107,11 +108,13 @@ def pscore_qbr_pack() -> None:
 
 def _run(book: Any, work: Callable[[], None]) -> None:
     """Do ``work``; a user-facing problem becomes a message box instead of a traceback."""
+    from reports.job import ReportError  # loaded when a macro runs, not with the add-in's functions
+
     try:
         work()
     except NotAvailable as exc:
         book.app.alert(str(exc), title=TITLE, mode="info")
-    except (ArgumentError, ModelError, WorkbookError) as exc:
+    except (ArgumentError, ModelError, ReportError, WorkbookError) as exc:
         book.app.alert(message(exc).removeprefix("error: "), title=TITLE, mode="critical")
 
 

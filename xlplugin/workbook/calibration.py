@@ -1,18 +1,12 @@
-"""``pscore calibrate``'s workbook side: read past cohorts, write the back-test report.
+"""``pscore calibrate``'s workbook side: read the sheets of past cohorts, write the back-test report.
 
-A partner's outcome (``Outcomes``: revenue and engagement over the horizon) is matched with the
-partner as it looked at the end of its onboarding window: its ``History`` row of the calendar
-month in which it completed ``window`` months since onboarding start (``Partners``), scored as of
-that row's period. That is the moment the predictions are meant for -- onboarding is over, the
-horizon is still ahead -- and the same rule applies to every cohort, so cohorts compare fairly.
-
-All the statistics live in :mod:`scoring.calibrate_model`; this module only converts.
+Matching outcomes with snapshots lives in :mod:`scoring.calibration.cohort` and the statistics in
+:mod:`scoring.calibration.run`; this module only reads and writes workbooks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,22 +16,15 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from scoring import ScoringModel
-from scoring.calibration.run import CURRENT, SUGGESTED, CalibrationRun, Cohort
+from scoring.calibration.cohort import OUTCOMES_SHEET, CohortData, build_cohort
+from scoring.calibration.run import CURRENT, SUGGESTED, CalibrationRun
 from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS
 
 from xlplugin.workbook.save import atomic_save, set_cell
-from xlplugin.workbook.reader import WorkbookError, header_key, open_workbook, read_table
+from xlplugin.workbook.reader import open_workbook, read_table
 
-PARTNERS_SHEET, HISTORY_SHEET, OUTCOMES_SHEET = "Partners", "History", "Outcomes"
-ENGAGED_WORDS = {"1": 1, "0": 0, "yes": 1, "no": 0, "true": 1, "false": 0, "y": 1, "n": 0}
-MAX_LISTED = 3  # problems quoted per kind in the summary
+PARTNERS_SHEET, HISTORY_SHEET = "Partners", "History"
 FIGURE, SCORE, MONEY = "0.000", "0.0", "#,##0"  # number formats in the report
-
-
-@dataclass(frozen=True)
-class CohortData:
-    cohort: Cohort
-    skipped: list[str]  # one line per kind of partner left out, with a count and examples
 
 
 def read_cohort(path: "str | Path", model: ScoringModel, *, window_months: int = DEFAULT_WINDOW_MONTHS,
@@ -50,116 +37,6 @@ def read_cohort(path: "str | Path", model: ScoringModel, *, window_months: int =
     assert partners is not None and history is not None and outcomes is not None  # required sheets
     return build_cohort(partners.frame, history.frame, outcomes.frame, model, window_months=window_months,
                         horizon_months=horizon_months, source=str(path))
-
-
-def build_cohort(partners: pd.DataFrame, history: pd.DataFrame, outcomes: pd.DataFrame, model: ScoringModel, *,
-                 window_months: int = DEFAULT_WINDOW_MONTHS, horizon_months: int = 12, source: str = "") -> CohortData:
-    """The same from frames (``Partners``, ``History``, ``Outcomes`` with canonical column names;
-    the index is taken as the sheet row number in messages)."""
-    skipped: list[str] = []
-    known = _outcomes(outcomes, horizon_months, source, skipped)
-    starts = _starts(partners, model)
-    joined = known.join(starts, on="partner_id", how="left")
-    lost = joined["onboarding_start"].isna()
-    _note(skipped, lost, joined["partner_id"], "partner", "with outcomes but no Partners row with an onboarding start")
-    joined = joined[~lost]
-    start = pd.to_datetime(joined["onboarding_start"])
-    joined["month"] = (start + pd.DateOffset(months=window_months)).dt.to_period("M").to_numpy()
-    snaps = _snapshots(history)
-    merged = joined.merge(snaps, on=["partner_id", "month"], how="left", suffixes=("", "_history"))
-    lost = merged["period"].isna()
-    _note(skipped, lost, merged["partner_id"], "partner",
-          f"with outcomes but no History row {window_months} months after onboarding start")
-    merged = merged[~lost].reset_index(drop=True)
-    for column in starts.columns:  # a segment recorded in History (at the time) wins over today's
-        if f"{column}_history" in merged:
-            merged[column] = merged[f"{column}_history"].where(merged[f"{column}_history"].notna(), merged[column])
-    frame = merged.drop(columns=[c for c in merged if c.endswith("_history")] + ["month", "period", "engaged", "revenue"])
-    cohort = Cohort(
-        partners=frame,
-        snapshot_date=pd.to_datetime(merged["period"]).to_numpy().astype("datetime64[D]"),
-        engaged=merged["engaged"].to_numpy(dtype=float),
-        revenue=merged["revenue"].to_numpy(dtype=float),
-    )
-    return CohortData(cohort, skipped)
-
-
-def _column(frame: pd.DataFrame, name: str, source: str) -> str:
-    found = [c for c in frame.columns if header_key(c) == name]
-    if not found:
-        raise WorkbookError(f"{source}: sheet '{OUTCOMES_SHEET}' has no {name} column "
-                            f"(headers: {', '.join(map(str, frame.columns))}); use --horizon to match its columns")
-    return found[0]
-
-
-def _outcomes(outcomes: pd.DataFrame, horizon: int, source: str, skipped: list[str]) -> pd.DataFrame:
-    """``partner_id``, ``engaged`` (1/0) and ``revenue`` (>= 0) per partner; unreadable rows are skipped."""
-    revenue_col = _column(outcomes, f"revenue_{horizon}m", source)
-    engaged_col = _column(outcomes, f"engaged_{horizon}m", source)
-    ids = _ids(outcomes["partner_id"])
-    revenue = pd.to_numeric(outcomes[revenue_col], errors="coerce")
-    engaged = outcomes[engaged_col].map(_engaged)
-    checks = [
-        (ids.isna(), "without a partner_id"),
-        (revenue.isna() | (revenue < 0), f"without a usable {revenue_col} (a number, 0 or more)"),
-        (engaged.isna(), f"without a usable {engaged_col} (1/0 or yes/no)"),
-    ]
-    rows = pd.Series([f"row {r}" for r in outcomes.index], index=outcomes.index)
-    bad = pd.Series(False, index=outcomes.index)
-    for mask, what in checks:
-        mask = mask & ~bad
-        _note(skipped, mask, rows, "Outcomes row", what)
-        bad |= mask
-    repeated = ids.duplicated(keep="first") & ~bad
-    _note(skipped, repeated, ids, "partner", "listed again on Outcomes (the first row is used)")
-    keep = ~bad & ~repeated
-    return pd.DataFrame({"partner_id": ids[keep], "engaged": engaged[keep].astype(float),
-                         "revenue": revenue[keep].astype(float)}).reset_index(drop=True)
-
-
-def _ids(values: pd.Series) -> pd.Series:
-    """Partner IDs as trimmed text (``1001`` and ``"1001 "`` match), None where blank."""
-    return values.map(lambda v: None if v is None or pd.isna(v) else (str(v).strip() or None))
-
-
-def _engaged(value: object) -> float:
-    """1/0 from 1/0, TRUE/FALSE or yes/no; NaN for anything else."""
-    if isinstance(value, (bool, np.bool_)):
-        return float(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value) if value in (0, 1) else np.nan
-    return float(ENGAGED_WORDS.get(str(value).strip().casefold(), np.nan)) if value is not None else np.nan
-
-
-def _starts(partners: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
-    """Onboarding start and segment columns per partner ID (first row wins, as in scoring)."""
-    columns = ["onboarding_start", *(d for d in model.spec.segmentation.dimensions if d in partners)]
-    frame = partners.assign(partner_id=_ids(partners["partner_id"])).dropna(subset=["partner_id"])
-    frame = frame.drop_duplicates("partner_id")
-    out = frame.set_index("partner_id")[columns]
-    out["onboarding_start"] = pd.to_datetime(out["onboarding_start"], errors="coerce")
-    return out
-
-
-def _snapshots(history: pd.DataFrame) -> pd.DataFrame:
-    """History rows keyed by partner and calendar month (the latest row of a month if several)."""
-    frame = history.assign(
-        partner_id=_ids(history["partner_id"]),
-        period=pd.to_datetime(history["period"], errors="coerce"),
-    ).dropna(subset=["partner_id", "period"])
-    frame = frame.sort_values("period", kind="stable")
-    frame["month"] = frame["period"].dt.to_period("M")
-    frame = frame.drop_duplicates(["partner_id", "month"], keep="last")
-    return frame.drop(columns=["onboarding_start"], errors="ignore")
-
-
-def _note(skipped: list[str], mask: pd.Series, labels: pd.Series, unit: str, what: str) -> None:
-    """``3 partners with outcomes but no History row ... (P00012, P00107, P00230)``."""
-    count = int(mask.sum())
-    if count:
-        examples = ", ".join(str(v) for v in labels[mask].head(MAX_LISTED))
-        more = ", ..." if count > MAX_LISTED else ""
-        skipped.append(f"{count} {unit}{'s' * (count != 1)} {what} ({examples}{more})")
 
 
 # ------------------------------------------------------------------ report workbook

@@ -27,6 +27,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
 from scoring import ScoringModel
+from scoring.headers import header_key
 from scoring.model.schema import BooleanNorm, OrdinalNorm
 
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"})
@@ -76,12 +77,6 @@ class SheetData:
     header_row: int
     headers: dict[str, str]  # canonical column -> "Header text (F)" as the user sees it
     issues: list[Issue] = field(default_factory=list)
-
-
-def header_key(text: object) -> str:
-    """``"Training Completion %"`` -> ``"training_completion"``: case, spacing, punctuation and units ignored."""
-    words = re.sub(r"\(.*?\)|\[.*?\]|%|#|\$|€|£", " ", str(text)).strip().casefold()
-    return re.sub(r"[^0-9a-z]+", "_", words).strip("_")
 
 
 def column_names(model: ScoringModel) -> dict[str, str]:

@@ -1,113 +1,37 @@
-"""PDF scorecards from a partner workbook: select partners, gather their sheets, write one PDF each.
+"""What a batch of PDF scorecards needs from a scored workbook, gathered as plain data.
 
-The ``pscore report scorecards`` command and the Excel macro both call :func:`write_scorecards`;
-the scorecard itself (content, layout, rendering) lives in :mod:`reports`.
+The ``pscore report scorecards`` command and the Excel macro both gather a workbook's partners,
+History, Milestones and Interventions here and hand them to :mod:`reports.job`, which selects
+partners, builds their cards and writes the PDFs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from scoring.history import score_history
-
-from xlplugin.workbook.save import atomic_write
 from xlplugin.workbook.reader import WorkbookError, read_grid, read_table
 from xlplugin.workbook.pipeline import ScoredInput
+
+if TYPE_CHECKING:  # reports (Jinja2, charts) is imported on first use: the Excel add-in loads this module
+    from reports.job import Inputs
 
 MILESTONES_SHEET, INTERVENTIONS_SHEET = "Milestones", "Interventions"
 #: Optional sheets a scorecard draws on, with the columns each needs.
 EXTRA_SHEETS = {MILESTONES_SHEET: ("partner_id", "milestone", "date"), INTERVENTIONS_SHEET: ("partner_id", "action")}
 
 
-@dataclass
-class Summary:
-    """What a batch wrote and what it could not."""
+def job_inputs(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = None) -> Inputs:
+    """The scored partners with their History, Milestones and Interventions tables and reading
+    notes; the optional sheets come from the scored workbook or from ``grids`` (see :func:`extra_sheets`)."""
+    from reports.job import Inputs
 
-    written: list[Path] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (partner, reason)
-
-
-def select(scored: ScoredInput, partner_ids: Sequence[str] = (), tiers: Sequence[str] = ()) -> list[int]:
-    """Row positions of the partners asked for (all by default), in sheet order.
-
-    An unknown partner ID or tier is an error naming it, rather than a silently shorter batch.
-    """
-    result = scored.result
-    ids = np.asarray(result["partner_id"], dtype=object).astype(str)
-    keep = np.ones(len(ids), dtype=bool)
-    if partner_ids:
-        wanted = [p.strip() for p in partner_ids if p.strip()]
-        unknown = sorted(set(wanted) - set(ids))
-        if unknown:
-            raise WorkbookError(f"{scored.source}: no partner with ID {', '.join(unknown)} on the partner sheet")
-        keep &= np.isin(ids, wanted)
-    if tiers:
-        known = [t.id for t in result.model.spec.tiers] + ["Unscored"]
-        lookup = {t.lower(): t for t in known}
-        bad = [t for t in tiers if t.lower() not in lookup]
-        if bad:
-            raise WorkbookError(f"unknown tier {', '.join(bad)} (the model's tiers: {', '.join(known)})")
-        keep &= np.isin(np.asarray(result["tier"], dtype=object), [lookup[t.lower()] for t in tiers])
-    positions = np.flatnonzero(keep).tolist()
-    if not positions:
-        raise WorkbookError(f"{scored.source}: no partner matches the selection")
-    return positions
-
-
-def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str,
-                sheets: dict[str, pd.DataFrame | None] | None = None) -> list[dict]:
-    """Scorecard contexts for the partners at ``positions``, with history, milestones and notes.
-
-    ``sheets`` gives the Milestones and Interventions tables already read (see :func:`extra_sheets`);
-    by default they are read from the scored workbook.
-    """
-    from reports import context as scorecard
-
-    result = scored.result
-    ids = set(np.asarray(result["partner_id"], dtype=object)[list(positions)].astype(str))
-    history = None
-    if scored.history is not None and "period" in scored.history.frame:
-        frame = scored.history.frame
-        history = score_history(frame[frame["partner_id"].astype(str).isin(ids)], scored.partners.frame, result.model)
-    sheets = sheets if sheets is not None else extra_sheets(scored)
-    milestones, interventions = sheets.get(MILESTONES_SHEET), sheets.get(INTERVENTIONS_SHEET)
-    extras = scorecard.Extras(history_scores=history, milestones=milestones, interventions=interventions,
-                              reading_notes=_reading_notes(scored))
-    return scorecard.build(result, positions, audience, extras, partners=scored.partners.frame)
-
-
-def write_scorecards(cards: Sequence[dict], out_dir: Path, options, model_spec, *,
-                     progress: Callable[[int], None] = lambda n: None, workers: int | None = None) -> Summary:
-    """Render ``cards`` and write one PDF per partner into ``out_dir`` (created if needed).
-
-    Files are written atomically under names made from partner ID and name; one partner that
-    fails is listed in the summary while the rest are written.
-    """
-    from reports.batch import render_all
-    from reports.filenames import scorecard_names
-
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise WorkbookError(f"{out_dir}: exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = scorecard_names([(c["partner"]["id"], c["partner"]["name"]) for c in cards])
-    summary = Summary()
-    for done in render_all(cards, options, model_spec, workers=workers):
-        card = cards[done.index]
-        if done.pdf is None:
-            summary.failures.append((f"{card['partner']['id']} ({card['partner']['name']})", done.error or "failed"))
-        else:
-            path = out_dir / names[done.index]
-            atomic_write(path, lambda tmp, pdf=done.pdf: tmp.write_bytes(pdf))
-            summary.written.append(path)
-        progress(1)
-    summary.written.sort()
-    return summary
+    sheets = extra_sheets(scored, grids)
+    return Inputs(result=scored.result, partners=scored.partners.frame,
+                  history=scored.history.frame if scored.history is not None else None,
+                  milestones=sheets[MILESTONES_SHEET], interventions=sheets[INTERVENTIONS_SHEET],
+                  reading_notes=_reading_notes(scored), source=str(scored.source))
 
 
 def extra_sheets(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = None) -> dict[str, pd.DataFrame | None]:

@@ -18,10 +18,11 @@ import pandas as pd
 from markupsafe import Markup
 
 from scoring import ScoreResult
-from scoring.percentiles import segment_benchmarks
+from scoring.percentiles import MIN_SEGMENT_SIZE, segment_benchmarks
 from scoring.compiled import ADJUSTMENT, ADJUSTMENT_LABEL
 from scoring.engine import months_between, to_date
 from scoring.history import TREND_SCORES, trend
+from scoring.model.schema import Tier
 
 from reports import charts
 
@@ -45,7 +46,7 @@ class Extras:
 
 def build(result: ScoreResult, positions: Sequence[int], audience: Audience, extras: Extras = Extras(),
           partners: pd.DataFrame | None = None) -> list[dict[str, Any]]:
-    """One scorecard context per partner at ``positions`` (row positions in ``result``).
+    """One scorecard card per partner at ``positions`` (row positions in ``result``).
 
     ``partners`` is the scored input frame (same rows as ``result``); it supplies onboarding start,
     region and the owner (internal audience only).
@@ -91,6 +92,7 @@ class _Batch:
         # stage names without their "(3-9 months)": the chart's axis already shows the months
         self.stages = [(s.max_months, nxt.label.split(" (")[0]) for s, nxt in zip(self.spec.stages, self.spec.stages[1:])]
         self.thresholds = [(t.min_score, t.id) for t in self.spec.tiers if t.min_score > 0]
+        self.tier_definition = {"label": "Tier", "unit": "", "definition": _tier_rule(self.spec.tiers)}
         self.tiers = {t.id: t for t in self.spec.tiers}
         self.stage_labels = {s.id: s.label for s in self.spec.stages}
         self.calibrated = self.internal and self.spec.calibration is not None
@@ -117,7 +119,10 @@ class _Batch:
             "data_notes": self._data_notes(i, pid),
             "definitions": [*({"label": m.label, "definition": m.definition, "unit": m.unit}
                               for m in self.spec.metrics if m.id in shown),
-                            *([ADJUSTMENT_DEFINITION] if ADJUSTMENT in shown else [])],
+                            *([ADJUSTMENT_DEFINITION] if ADJUSTMENT in shown else []), self.tier_definition],
+            "baseline": self.spec.drivers.baseline,  # drivers are points above or below it
+            "metric_count": len(self.spec.metrics),
+            "tier_lines": bool(self.thresholds),  # the trajectory draws the tier thresholds
             "prediction": self._prediction(row) if self.calibrated else None,
             "interventions": self.interventions.get(pid, []),
             "model": {"label": f"{self.spec.name} {self.spec.version}", "hash": self.result.model.hash,
@@ -167,7 +172,8 @@ class _Batch:
                  "median": _number(b[f"{key}_segment_median"]), "p75": _number(b[f"{key}_segment_p75"])}
                 for (key, column), label in zip(OUTCOME_ROWS[:2], ("Revenue", "Engagement"))]
         available = all(r["median"] is not None for r in rows)
-        return {"segment": _text(row["segment"]), "size": size, "available": available, "rows": rows}
+        return {"segment": _text(row["segment"]), "size": size, "available": available, "rows": rows,
+                "min_size": MIN_SEGMENT_SIZE}
 
     def _actions(self, i: int) -> list[dict[str, str]]:
         rows = self.actions.get(i, [])
@@ -236,6 +242,14 @@ class _Batch:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _tier_rule(tiers: Sequence[Tier]) -> str:
+    """``composite score A at 75+, B at 60+, C at 45+, otherwise D.``: the model's tiers in words."""
+    ordered = sorted(tiers, key=lambda t: -t.min_score)
+    rule = ", ".join(f"{t.id} at {t.min_score:g}+" for t in ordered if t.min_score > 0)
+    lowest = ordered[-1].id if ordered else ""
+    return f"composite score {rule}, otherwise {lowest}."
 
 
 def _grouped(frame: pd.DataFrame, index: pd.Index, positions: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -1,0 +1,123 @@
+"""The scorecard batch that ``pscore report scorecards`` and the Excel macro run: choose the
+partners, build their cards, write one PDF each into a folder.
+
+It takes plain data (:class:`Inputs`: a score result and the tables read with it), not a workbook,
+so any adapter that can read partners calls it the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from scoring import ScoreResult
+from scoring.history import score_history
+
+from reports import card
+from reports.batch import render_all
+from reports.filenames import scorecard_names
+from reports.files import atomic_write
+from reports.render import RenderOptions
+
+__all__ = ["Inputs", "ReportError", "Summary", "build_cards", "select", "write_scorecards"]
+
+
+class ReportError(ValueError):
+    """A batch that cannot be made as asked: an unknown partner or tier, an output that is not a folder."""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a batch of scorecards is made from: the scored partners and the tables read with them
+    (canonical column names, as the workbook reader gives them)."""
+
+    result: ScoreResult
+    partners: pd.DataFrame  # the scored rows, same order as ``result``: onboarding start, region, owner
+    history: pd.DataFrame | None = None  # partner_id, period, metric columns: the score trajectory
+    milestones: pd.DataFrame | None = None  # partner_id, milestone, date
+    interventions: pd.DataFrame | None = None  # partner_id, action, date, status, notes (internal)
+    reading_notes: dict[str, list[str]] = field(default_factory=dict)  # partner_id -> problems reading its row
+    source: str = ""  # where the partners were read from, named in messages
+
+
+@dataclass
+class Summary:
+    """What a batch wrote and what it could not."""
+
+    written: list[Path] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (partner, reason)
+
+
+def select(inputs: Inputs, partner_ids: Sequence[str] = (), tiers: Sequence[str] = ()) -> list[int]:
+    """Row positions of the partners asked for (all by default), in sheet order.
+
+    An unknown partner ID or tier is an error naming it, rather than a silently shorter batch.
+    """
+    result = inputs.result
+    ids = np.asarray(result["partner_id"], dtype=object).astype(str)
+    keep = np.ones(len(ids), dtype=bool)
+    if partner_ids:
+        wanted = [p.strip() for p in partner_ids if p.strip()]
+        unknown = sorted(set(wanted) - set(ids))
+        if unknown:
+            raise ReportError(f"{inputs.source}: no partner with ID {', '.join(unknown)} on the partner sheet")
+        keep &= np.isin(ids, wanted)
+    if tiers:
+        known = [t.id for t in result.model.spec.tiers] + ["Unscored"]
+        lookup = {t.lower(): t for t in known}
+        bad = [t for t in tiers if t.lower() not in lookup]
+        if bad:
+            raise ReportError(f"unknown tier {', '.join(bad)} (the model's tiers: {', '.join(known)})")
+        keep &= np.isin(np.asarray(result["tier"], dtype=object), [lookup[t.lower()] for t in tiers])
+    positions = np.flatnonzero(keep).tolist()
+    if not positions:
+        raise ReportError(f"{inputs.source}: no partner matches the selection")
+    return positions
+
+
+def build_cards(inputs: Inputs, positions: Sequence[int], audience: str) -> list[dict]:
+    """Scorecard cards for the partners at ``positions``, with history, milestones and notes.
+
+    History is scored for the selected partners only: a handful of cards from a large workbook
+    should not pay for everyone's trajectory.
+    """
+    result = inputs.result
+    ids = set(np.asarray(result["partner_id"], dtype=object)[list(positions)].astype(str))
+    history = None
+    if inputs.history is not None and "period" in inputs.history:
+        frame = inputs.history
+        history = score_history(frame[frame["partner_id"].astype(str).isin(ids)], inputs.partners, result.model)
+    extras = card.Extras(history_scores=history, milestones=inputs.milestones, interventions=inputs.interventions,
+                         reading_notes=inputs.reading_notes)
+    return card.build(result, positions, audience, extras, partners=inputs.partners)
+
+
+def write_scorecards(cards: Sequence[dict], out_dir: "str | os.PathLike[str]", options: RenderOptions, *,
+                     progress: Callable[[int], None] = lambda n: None, workers: int | None = None) -> Summary:
+    """Render ``cards`` and write one PDF per partner into ``out_dir`` (created if needed).
+
+    Files are written atomically under names made from partner ID and name; one partner that
+    fails is listed in the summary while the rest are written.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportError(f"{out_dir}: exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = scorecard_names([(c["partner"]["id"], c["partner"]["name"]) for c in cards])
+    summary = Summary()
+    for done in render_all(cards, options, workers=workers):
+        c = cards[done.index]
+        if done.pdf is None:
+            summary.failures.append((f"{c['partner']['id']} ({c['partner']['name']})", done.error or "failed"))
+        else:
+            path = out_dir / names[done.index]
+            atomic_write(path, lambda tmp, pdf=done.pdf: tmp.write_bytes(pdf))
+            summary.written.append(path)
+        progress(1)
+    summary.written.sort()
+    return summary
