@@ -244,3 +244,20 @@ def test_junk_never_breaks_reading_and_every_usable_id_is_scored(tmp_path, rows,
     assert len(usable) > 0
     assert scored.result.frame.loc[usable.index, "partner_id"].tolist() == usable.tolist()
     workbook.write_scored(scored, tmp_path / "out.xlsx")
+
+
+def test_one_bad_cell_gives_exactly_one_data_quality_row(tmp_path):
+    path = tmp_path / "messy.xlsx"
+    messy_book().save(path)
+    scored = workbook.score_workbook(path, MODEL, AS_OF)
+    out = workbook.write_scored(scored, tmp_path / "scored.xlsx")
+    header, rows = header_and_rows(load_workbook(out)["Data quality"], 3 + 1)
+    records = pd.DataFrame(rows, columns=header)
+    cells = records.dropna(subset=["row", "column"])
+    assert not cells.duplicated(["sheet", "row", "column"]).any(), cells[cells.duplicated(["sheet", "row", "column"], keep=False)]
+    na = records[(records.row == 8) & (records.column == "Deals won (G)")]
+    assert na[["value", "problem", "action"]].values.tolist() == [
+        ["#N/A", "Excel error #N/A", "left out; weights re-normalised over the metrics present"]]
+    start = records[(records.row == 10) & (records.column == "Onboarding start (E)")]
+    assert start[["value", "problem", "action"]].values.tolist() == [
+        ["not a date", "'not a date' is not a date", "scored in the first stage"]]

@@ -13,7 +13,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from scoring import quality
 from scoring.history import score_history
+from scoring.quality import Record
 
 from xlplugin.workbook.save import atomic_write
 from xlplugin.workbook.reader import WorkbookError, read_grid, read_table
@@ -77,7 +79,7 @@ def build_cards(scored: ScoredInput, positions: Sequence[int], audience: str,
     sheets = sheets if sheets is not None else extra_sheets(scored)
     milestones, interventions = sheets.get(MILESTONES_SHEET), sheets.get(INTERVENTIONS_SHEET)
     extras = scorecard.Extras(history_scores=history, milestones=milestones, interventions=interventions,
-                              reading_notes=_reading_notes(scored))
+                              quality=_records(scored, positions))
     return scorecard.build(result, positions, audience, extras, partners=scored.partners.frame)
 
 
@@ -129,14 +131,10 @@ def extra_sheets(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None =
     return out
 
 
-def _reading_notes(scored: ScoredInput) -> dict[str, list[str]]:
-    """Reader issues per partner ID (internal scorecards show them as data notes)."""
-    frame = scored.partners.frame
-    by_row = dict(zip(frame.index, frame["partner_id"].astype(str))) if "partner_id" in frame else {}
-    notes: dict[str, list[str]] = {}
-    for issue in scored.partners.issues:
-        pid = by_row.get(issue.row)
-        if pid is not None:
-            where = f"{issue.sheet} row {issue.row}" + (f", {issue.column}" if issue.column else "")
-            notes.setdefault(pid, []).append(f"{where}: {issue.problem} ({issue.action}).")
-    return notes
+def _records(scored: ScoredInput, positions: Sequence[int]) -> list[Record]:
+    """The partner sheet's data-quality records of the partners at ``positions``, one per cell as on the
+    Data quality sheet, but a missing metric column noted for each partner (a scorecard speaks of one)."""
+    partners = scored.partners
+    rows = partners.frame.index[list(positions)]
+    return quality.records(scored.result, partners.frame, partners.issues, sheet=partners.sheet,
+                           headers=partners.headers, fold_absent=False, rows=rows)
