@@ -102,7 +102,7 @@ class _Batch:
 
     def card(self, i: int) -> dict[str, Any]:
         row = self.rows[i]
-        pid = str(row["partner_id"])
+        pid = _text(row["partner_id"])  # "" for a partner without an ID: it gets no PDF (scorecard_inputs says why)
         shown = self._shown_metrics(i)
         card = {
             "audience": self.audience,
@@ -136,9 +136,11 @@ class _Batch:
     def _partner(self, i: int, row: dict[str, Any]) -> dict[str, Any]:
         info = self.info.get(i, {})
         start = info.get("onboarding_start")
+        pid = _text(row["partner_id"])
         return {
-            "id": str(row["partner_id"]),
-            "name": _text(row["partner_name"]) or str(row["partner_id"]),
+            "id": pid,
+            "row": self.index[i],  # where the partner is on its sheet
+            "name": _text(row["partner_name"]) or pid,
             "segment": _text(row["segment"]),
             "region": _text(info.get("region")),
             "country": _text(info.get("country")),

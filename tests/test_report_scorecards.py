@@ -282,3 +282,17 @@ def test_a_logo_given_by_the_user_is_printed_and_nothing_else_is_fetched(tmp_pat
     assert _xobjects(PdfReader(io.BytesIO(branded))) == _xobjects(PdfReader(io.BytesIO(plain))) + 1
     with pytest.raises(ValueError, match="logo file not found"):
         RenderOptions(logo=tmp_path / "missing.png")
+
+
+def test_a_partner_without_an_id_gets_no_scorecard_and_a_reason_never_nan(tmp_path):
+    book = write_book(tmp_path / "in.xlsx", [partner("P1", "Acme"), partner(None, "Atlas Digital LLC"),
+                                              partner("P3", "Borealis")])
+    scored = workbook.score_workbook(book, load_model("default"), AS_OF)
+    cards = scorecards.build_cards(scored, [0, 1, 2], "partner")
+    assert [c["partner"]["id"] for c in cards] == ["P1", "", "P3"]
+    done = pscore("report", "scorecards", str(book), "-o", str(tmp_path / "out"), "--as-of", AS_OF.isoformat())
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "row 3 (Atlas Digital LLC): no partner_id" in done.stderr
+    names = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
+    assert names == ["P1_Acme.pdf", "P3_Borealis.pdf"]
+    assert not any("nan" in flat(pdf_text(tmp_path / "out" / n)).split() for n in names)

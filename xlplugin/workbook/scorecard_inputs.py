@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from scoring import quality
+from scoring import cells, quality
 from scoring.history import score_history
 from scoring.quality import Record
 
@@ -40,7 +40,7 @@ def select(scored: ScoredInput, partner_ids: Sequence[str] = (), tiers: Sequence
     An unknown partner ID or tier is an error naming it, rather than a silently shorter batch.
     """
     result = scored.result
-    ids = np.asarray(result["partner_id"], dtype=object).astype(str)
+    ids = np.array([cells.text(v)[0] or "" for v in result["partner_id"]], dtype=object)
     keep = np.ones(len(ids), dtype=bool)
     if partner_ids:
         wanted = [p.strip() for p in partner_ids if p.strip()]
@@ -97,10 +97,16 @@ def write_scorecards(cards: Sequence[dict], out_dir: Path, options, model_spec, 
     if out_dir.exists() and not out_dir.is_dir():
         raise WorkbookError(f"{out_dir}: exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = scorecard_names([(c["partner"]["id"], c["partner"]["name"]) for c in cards])
     summary = Summary()
-    for done in render_all(cards, options, model_spec, workers=workers):
-        card = cards[done.index]
+    named = [c for c in cards if c["partner"]["id"]]
+    for card in cards:
+        if not card["partner"]["id"]:  # its file name and every sheet match a partner by its ID
+            summary.failures.append((f"row {card['partner']['row']} ({card['partner']['name']})",
+                                     "no partner_id; give the partner an ID to get its scorecard"))
+            progress(1)
+    names = scorecard_names([(c["partner"]["id"], c["partner"]["name"]) for c in named])
+    for done in render_all(named, options, model_spec, workers=workers):
+        card = named[done.index]
         if done.pdf is None:
             summary.failures.append((f"{card['partner']['id']} ({card['partner']['name']})", done.error or "failed"))
         else:
