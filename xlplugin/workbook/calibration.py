@@ -70,6 +70,8 @@ def build_cohort(partners: pd.DataFrame, history: pd.DataFrame, outcomes: pd.Dat
     _note(skipped, lost, merged["partner_id"], "partner",
           f"with outcomes but no History row {window_months} months after onboarding start")
     merged = merged[~lost].reset_index(drop=True)
+    if merged.empty:
+        raise WorkbookError(f"{source}: no partner to calibrate on: {'; '.join(skipped) or 'the Outcomes sheet is empty'}")
     for column in starts.columns:  # a segment recorded in History (at the time) wins over today's
         if f"{column}_history" in merged:
             merged[column] = merged[f"{column}_history"].where(merged[f"{column}_history"].notna(), merged[column])
