@@ -17,6 +17,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "BLANK_WORDS", "EARLIEST_DATE", "EXCEL_ERRORS", "FALSE_WORDS", "Note", "PERCENT_COLUMN", "PERCENT_RANGE", "Parsed",
+    "TRUE_WORDS", "category", "category_key", "clean", "date", "dates", "distinct", "excel_date", "excel_error",
+    "is_null", "number", "parse_number", "passthrough", "per_unique", "percent_mask", "percent_note", "percent_rule",
+    "plausible_dates", "shown_number", "text", "truth",
+]
+
 Note = tuple[str, str] | None
 Parsed = tuple[Any, Note]
 
