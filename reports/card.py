@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from scoring import ScoreResult
+from scoring import ScoreResult, quality
+from scoring.cells import is_null
 from scoring.percentiles import MIN_SEGMENT_SIZE, segment_benchmarks
 from scoring.compiled import ADJUSTMENT, ADJUSTMENT_LABEL
 from scoring.engine import months_between, to_date
 from scoring.history import TREND_SCORES, trend
 from scoring.model.schema import Tier
+from scoring.quality import Record
 
 from reports import charts
 
@@ -41,7 +43,9 @@ class Extras:
     history_scores: pd.DataFrame | None = None  # scoring.history.score_history output
     milestones: pd.DataFrame | None = None  # partner_id, milestone, date
     interventions: pd.DataFrame | None = None  # partner_id, action, date, status, notes (internal)
-    reading_notes: dict[str, list[str]] = field(default_factory=dict)  # partner_id -> reader issues (internal)
+    #: the partner sheet's data-quality records (scoring.quality.records with fold_absent=False);
+    #: by default the scorecard's flags alone
+    quality: Sequence[Record] | None = None
 
 
 def build(result: ScoreResult, positions: Sequence[int], audience: Audience, extras: Extras = Extras(),
@@ -74,6 +78,8 @@ class _Batch:
         self.rows = dict(zip(positions, frame.to_dict("records")))
         self.info = dict(zip(positions, partners.iloc[positions].to_dict("records"))) if partners is not None else {}
         self.labels = {m.id: m for m in self.spec.metrics}
+        self.metric_labels = {m.id: m.label for m in self.spec.metrics}
+        self.index = index = pd.Index(result.frame.index)
         self.layer_labels = [(layer.id, layer.label) for layer in self.spec.layers]
         self.outcomes = {o.id: o.label for o in self.spec.outcomes}
         self.bench = dict(zip(positions, segment_benchmarks(result).iloc[positions].to_dict("records")))
@@ -83,10 +89,9 @@ class _Batch:
         for record in history.to_dict("records"):
             self.history.setdefault(str(record["partner_id"]), []).append(record)
         self.trend = dict(zip(positions, trend(history, frame["partner_id"], frame, result.as_of).to_dict("records")))
-        index = pd.Index(result.frame.index)
         self.drivers = _grouped(result.top_drivers(), index, positions)
         self.actions = _grouped(result.actions, index, positions)
-        self.flags = _grouped(result.flags, index, positions)
+        self.records = self._records(extras, partners, index, positions)
         self.milestones = _by_partner(extras.milestones)
         self.interventions = _by_partner(extras.interventions) if self.internal else {}
         # stage names without their "(3-9 months)": the chart's axis already shows the months
@@ -99,7 +104,7 @@ class _Batch:
 
     def card(self, i: int) -> dict[str, Any]:
         row = self.rows[i]
-        pid = str(row["partner_id"])
+        pid = _text(row["partner_id"])  # "" for a partner without an ID: it gets no PDF (scorecard_inputs says why)
         shown = self._shown_metrics(i)
         card = {
             "audience": self.audience,
@@ -116,7 +121,7 @@ class _Batch:
             "drivers": self._drivers(i),
             "benchmark": self._benchmark(i, row),
             "actions": self._actions(i),
-            "data_notes": self._data_notes(i, pid),
+            "data_notes": self._data_notes(i),
             "definitions": [*({"label": m.label, "definition": m.definition, "unit": m.unit}
                               for m in self.spec.metrics if m.id in shown),
                             *([ADJUSTMENT_DEFINITION] if ADJUSTMENT in shown else []), self.tier_definition],
@@ -136,9 +141,11 @@ class _Batch:
     def _partner(self, i: int, row: dict[str, Any]) -> dict[str, Any]:
         info = self.info.get(i, {})
         start = info.get("onboarding_start")
+        pid = _text(row["partner_id"])
         return {
-            "id": str(row["partner_id"]),
-            "name": _text(row["partner_name"]) or str(row["partner_id"]),
+            "id": pid,
+            "row": self.index[i],  # where the partner is on its sheet
+            "name": _text(row["partner_name"]) or pid,
             "segment": _text(row["segment"]),
             "region": _text(info.get("region")),
             "country": _text(info.get("country")),
@@ -182,22 +189,24 @@ class _Batch:
         return [{"action": r["action"], "detail": r["partner_detail"], "owner_role": ""}
                 for r in rows if not r["internal_only"]]
 
-    def _data_notes(self, i: int, pid: str) -> list[str]:
-        notes: list[str] = []
-        grouped: dict[tuple[str, str, str], list[str]] = {}  # one note per kind of problem, metrics listed
-        for r in self.flags.get(i, []):
-            if r["flag"] != "provisional":  # shown next to the scores
-                names = grouped.setdefault((r["flag"], r["problem"], r["action"]), [])
-                if r["column"] in self.labels:
-                    names.append(self.labels[r["column"]].label)
-        for (_, problem, action), names in grouped.items():
-            subject = f"{', '.join(names)}: " if names else ""
-            notes.append(f"{subject}{problem} ({action}).")
+    def _records(self, extras: Extras, partners: pd.DataFrame | None, index: pd.Index,
+                 positions: list[int]) -> dict[Any, list[Record]]:
+        """Data-quality records per row of the selected partners."""
+        rows = set(index[positions])
+        found = extras.quality if extras.quality is not None else quality.records(
+            self.result, partners, fold_absent=False, rows=rows)
+        out: dict[Any, list[Record]] = {}
+        for record in found:
+            if record.row in rows:
+                out.setdefault(record.row, []).append(record)
+        return out
+
+    def _data_notes(self, i: int) -> list[str]:
+        shown = [r for r in self.records.get(self.index[i], []) if r.flag != "provisional"]  # shown by the scores
+        notes = quality.notes(shown, self.metric_labels, located=self.internal)
         if self.trend[i]["stale"]:
             last = self.trend[i]["latest_period"]
             notes.append(f"Latest monthly snapshot is from {last:%d %b %Y}; the trend may be out of date.")
-        if self.internal:
-            notes += self.extras.reading_notes.get(pid, [])
         return notes
 
     def _shown_metrics(self, i: int) -> set[str]:
@@ -279,7 +288,7 @@ def _by_partner(frame: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
+    return is_null(value)
 
 
 def _number(value: Any) -> float | None:

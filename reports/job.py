@@ -15,8 +15,9 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from scoring import ScoreResult
+from scoring import ScoreResult, cells
 from scoring.history import score_history
+from scoring.quality import Record
 
 from reports import card
 from reports.batch import render_all
@@ -41,7 +42,9 @@ class Inputs:
     history: pd.DataFrame | None = None  # partner_id, period, metric columns: the score trajectory
     milestones: pd.DataFrame | None = None  # partner_id, milestone, date
     interventions: pd.DataFrame | None = None  # partner_id, action, date, status, notes (internal)
-    reading_notes: dict[str, list[str]] = field(default_factory=dict)  # partner_id -> problems reading its row
+    #: the partner sheet's data-quality records, one per cell (scoring.quality.records with
+    #: fold_absent=False); None: the scorecard's own flags alone
+    quality: Sequence[Record] | None = None
     source: str = ""  # where the partners were read from, named in messages
 
 
@@ -59,7 +62,7 @@ def select(inputs: Inputs, partner_ids: Sequence[str] = (), tiers: Sequence[str]
     An unknown partner ID or tier is an error naming it, rather than a silently shorter batch.
     """
     result = inputs.result
-    ids = np.asarray(result["partner_id"], dtype=object).astype(str)
+    ids = np.array([cells.text(v)[0] or "" for v in result["partner_id"]], dtype=object)
     keep = np.ones(len(ids), dtype=bool)
     if partner_ids:
         wanted = [p.strip() for p in partner_ids if p.strip()]
@@ -93,7 +96,7 @@ def build_cards(inputs: Inputs, positions: Sequence[int], audience: str) -> list
         frame = inputs.history
         history = score_history(frame[frame["partner_id"].astype(str).isin(ids)], inputs.partners, result.model)
     extras = card.Extras(history_scores=history, milestones=inputs.milestones, interventions=inputs.interventions,
-                         reading_notes=inputs.reading_notes)
+                         quality=inputs.quality)
     return card.build(result, positions, audience, extras, partners=inputs.partners)
 
 
@@ -108,10 +111,16 @@ def write_scorecards(cards: Sequence[dict], out_dir: "str | os.PathLike[str]", o
     if out_dir.exists() and not out_dir.is_dir():
         raise ReportError(f"{out_dir}: exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = scorecard_names([(c["partner"]["id"], c["partner"]["name"]) for c in cards])
     summary = Summary()
-    for done in render_all(cards, options, workers=workers):
-        c = cards[done.index]
+    named = [c for c in cards if c["partner"]["id"]]
+    for c in cards:
+        if not c["partner"]["id"]:  # its file name and every sheet match a partner by its ID
+            summary.failures.append((f"row {c['partner']['row']} ({c['partner']['name']})",
+                                     "no partner_id; give the partner an ID to get its scorecard"))
+            progress(1)
+    names = scorecard_names([(c["partner"]["id"], c["partner"]["name"]) for c in named])
+    for done in render_all(named, options, workers=workers):
+        c = named[done.index]
         if done.pdf is None:
             summary.failures.append((f"{c['partner']['id']} ({c['partner']['name']})", done.error or "failed"))
         else:

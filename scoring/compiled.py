@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scoring.model.load import ScoringModel
-from scoring.normalize import category_key
+from scoring.cells import FALSE_WORDS, TRUE_WORDS, category_key
 from scoring.model.schema import BooleanNorm, LinearNorm, LogNorm, ModelSpec, OrdinalNorm
 
 OUTCOMES = ("revenue", "engagement")
@@ -56,10 +56,6 @@ class Compiled:
 
 
 _CACHE: dict[str, Compiled] = {}
-
-TRUE_WORDS = ("yes", "y", "true", "t", "1", "x", "1.0")
-FALSE_WORDS = ("no", "n", "false", "f", "0", "0.0")
-
 
 def compile_model(model: ScoringModel) -> Compiled:
     """The compiled form of ``model``, cached by content hash."""

@@ -24,7 +24,8 @@ from scoring import flags
 from scoring import segments
 from scoring.compiled import OUTCOMES, Compiled, compile_model
 from scoring.model.load import ScoringModel, load_model
-from scoring.normalize import dates, extract, linear, log_transform
+from scoring.cells import dates, plausible_dates
+from scoring.normalize import extract, linear, log_transform
 from scoring.result import Core, ScoreResult
 from scoring.table import PartnerTable
 
@@ -133,10 +134,12 @@ def _subscores(c: Compiled, table: PartnerTable, member: segments.Membership):
 
 
 def _months(table: PartnerTable, as_of: dt.date) -> np.ndarray:
-    """Months from onboarding start to ``as_of`` per partner (see :func:`months_between`)."""
+    """Months from onboarding start to ``as_of`` per partner (see :func:`months_between`); NaN where the
+    start is blank, unreadable or implausibly early (see :func:`scoring.cells.date`)."""
     if "onboarding_start" not in table:
         return np.full(table.n, np.nan)
-    return months_between(table.dates("onboarding_start", dates), np.datetime64(as_of, "D"))
+    starts = plausible_dates(table.dates("onboarding_start", dates))
+    return months_between(starts, np.datetime64(as_of, "D"))
 
 
 def months_between(starts: np.ndarray, ends: "np.ndarray | np.datetime64") -> np.ndarray:

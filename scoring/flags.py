@@ -12,6 +12,7 @@ import pandas as pd
 
 from scoring.compiled import Compiled
 from scoring.patterns import patterns
+from scoring.quality import wording
 from scoring.model.schema import ModelSpec
 
 METRIC_FLAGS = ("missing", "invalid_value", "out_of_range")
@@ -68,24 +69,13 @@ def describe(c: Compiled, status: dict[str, np.ndarray], rows: dict[str, np.ndar
     return np.array(texts, dtype=object)[codes]
 
 
-#: Per flag: what is wrong and what the scorecard did about it (``{...}`` filled per record).
-RECORD_TEXT = {
-    "missing": ("no value", "left out; weights re-normalised over the metrics present"),
-    "invalid_value": ("not a valid value for this metric", "left out; weights re-normalised over the metrics present"),
-    "out_of_range": ("outside the valid range {lo:g} to {hi:g}", "left out; weights re-normalised over the metrics present"),
-    "no_data": ("no usable metric", "not scored"),
-    "low_coverage": ("only {coverage:.0%} of the scorecard's weight has data (minimum {minimum:.0%})",
-                     "scored on the metrics present and flagged"),
-    "unknown_segment": ("not a {column} the model knows ({known})", "scored with the base weights"),
-    "missing_onboarding_start": ("no readable onboarding start date", "scored in the first stage"),
-    "future_onboarding_start": ("onboarding starts after the scoring date", "scored in the first stage"),
-    "provisional": ("fewer than {months:g} months since onboarding start", "score shown as provisional"),
-}
+#: Row flags about the onboarding start cell: their records point at that cell.
+ONBOARDING_FLAGS = ("missing_onboarding_start", "future_onboarding_start")
 
 
 def table(c: Compiled, core, partner_ids, coverage) -> pd.DataFrame:
-    """Long format: one row per (partner, flag[, metric or segment column]) with the offending value
-    and the record's problem and action (see :data:`RECORD_TEXT`)."""
+    """Long format: one row per (partner, flag[, metric, segment or onboarding start column]) with the
+    offending value and the record's problem and action (worded by :func:`scoring.quality.wording`)."""
     partners, status, rows = core.partners, core.status, core.row_flags
     ids = np.asarray(partner_ids, dtype=object)
     index = np.asarray(partners.index)
@@ -96,26 +86,30 @@ def table(c: Compiled, core, partner_ids, coverage) -> pd.DataFrame:
         parts.append(pd.DataFrame({"_pos": r, "row": index[r], "partner_id": ids[r], "flag": flag, "column": column,
                                    "value": values, "problem": problems, "action": action}))
 
+    def cells(column, r):
+        return partners[column].to_numpy(dtype=object)[r] if column in partners.columns else None
+
     for name in METRIC_FLAGS:
-        problem, action = RECORD_TEXT[name]
         for j in np.flatnonzero(status[name].any(axis=1)):
             metric = spec.metrics[j]
             r = np.flatnonzero(status[name][j])
-            cells = partners[metric.id].to_numpy(dtype=object)[r] if metric.id in partners.columns else None
             lo, hi = metric.valid_range or (0, 0)
-            add(name, r, metric.id, cells, problem.format(lo=lo, hi=hi), action)
+            add(name, r, metric.id, cells(metric.id, r), *wording(name, lo=lo, hi=hi))
     for dim, unknown in core.unknown_segment.items():
         r = np.flatnonzero(unknown)
-        problem, action = RECORD_TEXT["unknown_segment"]
         known = ", ".join(spec.segmentation.dimensions[dim])
-        add("unknown_segment", r, dim, core.segment_values[dim][r], problem.format(column=dim, known=known), action)
+        add("unknown_segment", r, dim, core.segment_values[dim][r], *wording("unknown_segment", column=dim, known=known))
     for name in ROW_FLAGS:
         if name == "unknown_segment":
             continue
         r = np.flatnonzero(rows[name])
-        problem, action = RECORD_TEXT[name]
-        problems = [problem.format(coverage=coverage[i], minimum=spec.coverage.minimum,
-                                   months=spec.provisional.min_months) for i in r] if "{" in problem else problem
-        add(name, r, None, None, problems, action)
+        fields = {"minimum": spec.coverage.minimum, "months": spec.provisional.min_months}
+        if name == "low_coverage":  # the coverage differs per partner
+            texts = [wording(name, coverage=coverage[i], **fields) for i in r]
+            problems, action = [t[0] for t in texts], texts[0][1] if texts else ""
+        else:
+            problems, action = wording(name, **fields)
+        column = "onboarding_start" if name in ONBOARDING_FLAGS and "onboarding_start" in partners.columns else None
+        add(name, r, column, cells(column, r) if column else None, problems, action)
     found = pd.concat(parts, ignore_index=True)
     return found.sort_values("_pos", kind="stable").drop(columns="_pos").reset_index(drop=True)

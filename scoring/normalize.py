@@ -12,88 +12,47 @@ one vectorised formula scores every metric.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from functools import lru_cache
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
+from scoring import cells
+from scoring.cells import category_key
 from scoring.table import PartnerTable
-
-_SPACES = re.compile(r"[\s_\-]+")
 
 OK, BLANK, INVALID = 0, 1, 2
 
 
-def category_key(value: object) -> str:
-    """Case-, spacing- and punctuation-insensitive key for matching categories ("In_Progress" == "in progress")."""
-    return _SPACES.sub(" ", str(value)).strip().casefold()
-
-
-def is_null(value: Any) -> bool:
-    """Blank cell: None, NaN, pandas NA or NaT (what ``pd.factorize`` treats as missing)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float):
-        return value != value
-    return isinstance(value, np.datetime64) and np.isnat(value)
-
-
-def _distinct(values: np.ndarray) -> tuple[np.ndarray, list]:
-    """``(codes, uniques)`` with code -1 for blanks. Few cells (a UDF row): a dict beats hashing in pandas."""
-    if len(values) > 16:
-        return pd.factorize(values, use_na_sentinel=True)
-    seen: dict = {}
-    codes = np.array([-1 if is_null(v) else seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
-    return codes, list(seen)
-
-
-def per_unique(values: np.ndarray, fn: Callable[[Any], Any], null: Any = None) -> np.ndarray:
-    """Apply ``fn`` once per distinct non-null value and broadcast: text columns repeat few values."""
-    codes, uniques = _distinct(values)
-    mapped = np.empty(len(uniques) + 1, dtype=object)
-    mapped[:-1] = [fn(u) for u in uniques]
-    mapped[-1] = null
-    return mapped[codes]  # code -1 (null) picks the trailing entry
-
-
 def _number(value: Any) -> tuple[float, int]:
-    if isinstance(value, (bool, np.bool_)):
-        return np.nan, INVALID
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return (np.nan, BLANK) if value != value else (float(value), OK)
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return np.nan, BLANK
-        try:
-            number = float(text)
-        except ValueError:
-            return np.nan, INVALID
-        return (number, OK) if np.isfinite(number) else (np.nan, INVALID)
-    return np.nan, INVALID
+    """A metric cell read by :func:`scoring.cells.number`: a number is usable; a truth value, a date
+    or text that is no number is invalid."""
+    found, _ = cells.number(value)
+    if found is None:
+        return np.nan, BLANK
+    return (found, OK) if type(found) is float else (np.nan, INVALID)
 
 
 def _category(table: dict[str, float]) -> Callable[[Any], tuple[float, int]]:
     def parse(value: Any) -> tuple[float, int]:
-        key = category_key(value)
+        found, _ = cells.category(value)
+        key = "" if found is None else category_key(found)
         if not key:
             return np.nan, BLANK
-        found = table.get(key)
-        return (np.nan, INVALID) if found is None else (found, OK)
+        known = table.get(key)
+        return (np.nan, INVALID) if known is None else (known, OK)
 
     return parse
 
 
-def _parse_column(cells: np.ndarray, parse: Callable[[Any], tuple[float, int]]) -> tuple[np.ndarray, np.ndarray]:
+def _parse_column(values: np.ndarray, parse: Callable[[Any], tuple[float, int]]) -> tuple[np.ndarray, np.ndarray]:
     """Parse each distinct cell once: ``(values, states)`` with states OK, BLANK or INVALID."""
-    codes, uniques = _distinct(cells)
+    codes, uniques = cells.distinct(values)
     parsed = [parse(u) for u in uniques] + [(np.nan, BLANK)]
-    values = np.array([p[0] for p in parsed], dtype=float)
+    found = np.array([p[0] for p in parsed], dtype=float)
     states = np.array([p[1] for p in parsed], dtype=np.int8)
-    return values[codes], states[codes]
+    return found[codes], states[codes]
 
 
 @lru_cache(maxsize=256)
@@ -162,19 +121,3 @@ def linear(transformed: np.ndarray, floor, target, out: np.ndarray | None = None
     np.divide(out, np.subtract(target, floor), out=out)
     np.clip(out, 0.0, 1.0, out=out)
     return np.multiply(out, 100.0, out=out)
-
-
-def dates(cells: np.ndarray) -> np.ndarray:
-    """Cells as ``datetime64[D]`` (NaT where blank or unreadable)."""
-    return per_unique(cells, _date, null=np.datetime64("NaT")).astype("datetime64[D]")
-
-
-def _date(value: Any) -> np.datetime64:
-    if isinstance(value, (dt.date, pd.Timestamp)):
-        return np.datetime64(value, "D")
-    if isinstance(value, str) and value.strip():
-        try:
-            return np.datetime64(pd.Timestamp(value.strip()), "D")
-        except (ValueError, TypeError, OverflowError):
-            pass
-    return np.datetime64("NaT")

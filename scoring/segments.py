@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring.compiled import OUTCOMES, Compiled
-from scoring.normalize import category_key, per_unique
+from scoring.cells import category_key, per_unique
 from scoring.table import PartnerTable
 
 

@@ -142,3 +142,18 @@ def test_libreoffice_opens_the_report(calibrated, tmp_path):
     _, _, report = calibrated
     done = libreoffice(report, tmp_path, "pdf")
     assert done.returncode == 0 and (tmp_path / "calibration.pdf").stat().st_size > 10_000, done.stderr
+
+
+def test_garbage_outcomes_are_one_clear_error_naming_sheet_and_column(books, tmp_path):
+    book = load_workbook(books["tiny"])
+    ws = book["Outcomes"]
+    for row in ws.iter_rows(min_row=2, min_col=2):
+        for cell in row:
+            cell.value = "garbage"
+    path = tmp_path / "garbage.xlsx"
+    book.save(path)
+    done = pscore("calibrate", str(path), "-o", str(tmp_path / "out.yaml"), "--as-of", AS_OF)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: {path}: no partner to calibrate on: ")
+    assert "Outcomes rows without a usable revenue_12m" in done.stderr
+    assert not (tmp_path / "out.yaml").exists()

@@ -60,14 +60,24 @@ def test_boolean_numbers_other_than_0_and_1_are_invalid():
 
 
 def test_unreadable_text_is_flagged_invalid_not_scored_as_zero():
-    frame = partners({"deals_won": "n/a"}, {"certification_status": "gold"}, {"deals_won": " 7 "})
+    frame = partners({"deals_won": "lots"}, {"certification_status": "gold"}, {"deals_won": " 7 "})
     subs = score(frame, as_of=AS_OF).subscores
     assert math.isnan(subs.loc[0, "deals_won"]) and math.isnan(subs.loc[1, "certification_status"])
     assert subs.loc[2, "deals_won"] == pytest.approx(100 * math.log(8) / math.log(16))  # numbers stored as text
     found = flags(frame)
     invalid = found[found.flag == "invalid_value"]
     assert invalid[["partner_id", "column", "value"]].values.tolist() == [
-        ["P1", "deals_won", "n/a"], ["P2", "certification_status", "gold"]]
+        ["P1", "deals_won", "lots"], ["P2", "certification_status", "gold"]]
+
+
+def test_cells_are_read_by_the_workbook_rules_when_scoring_a_frame():
+    frame = partners({"deals_won": "n/a"}, {"deals_won": "$1,200", "training_completion_rate": "85%"},
+                     {"deals_won": "#N/A", "joint_marketing_plan": "#N/A"})
+    result = score(frame, as_of=AS_OF)
+    found = result.flags
+    assert sorted(found[found.flag == "missing"][["partner_id", "column"]].values.tolist()) == [
+        ["P1", "deals_won"], ["P3", "deals_won"], ["P3", "joint_marketing_plan"]]
+    assert result.subscores.loc[1, "deals_won"] == 100 and result.subscores.loc[1, "training_completion_rate"] > 90
 
 
 def test_out_of_range_values_are_flagged_and_excluded():

@@ -11,8 +11,11 @@ from openpyxl import Workbook
 from openpyxl.worksheet.table import Table
 
 from scoring import load_model
+from scoring.quality import frame as issues_frame
 from xlplugin.workbook.save import set_cell
-from xlplugin.workbook.reader import WorkbookError, issues_frame, open_workbook, read_table
+from xlplugin.workbook.reader import WorkbookError, open_workbook, read_table
+
+from tests.conftest import variant
 
 MODEL = load_model("default")
 HEADERS = ["Partner ID", "Partner Name", "Type", " Region ", "Onboarding start", "Training Completion %",
@@ -94,7 +97,9 @@ def test_every_problem_is_recorded_with_sheet_row_column_value(read):
     _, issues = read
     records = {(r.row, r.problem) for r in issues.itertuples()}
     assert (7, "date stored as the number 45658") in records
-    assert (7, "85 in a 0-1 share column looks like a percentage") in records
+    percents = issues[issues.problem == "numbers from 2 to 100 read as percentages: the header says %"]
+    assert (percents.row.tolist(), percents.column.tolist()) == ([4], ["Training Completion % (F)"])  # once, at the header
+    assert percents.iloc[0].action == "1 value divided by 100 (e.g. 85 -> 0.85)"
     assert (8, "'85%' is a percentage") in records
     assert (7, "number stored as text '1,200'") in records
     assert (7, "number stored as text '$12,000'") in records
@@ -174,3 +179,55 @@ def test_not_a_workbook(tmp_path):
         open_workbook(path)
     with pytest.raises(WorkbookError, match="no such file"):
         open_workbook(tmp_path / "absent.xlsx")
+
+
+def sheet(rows: list[list]) -> Workbook:
+    book = Workbook()
+    ws = book.active
+    ws.title = "Partners"
+    for row in rows:
+        ws.append(row)
+    return book
+
+
+def test_share_ratios_above_1_are_never_divided_because_most_values_exceed_1(model_dict):
+    metric = next(m for m in model_dict["metrics"] if m["id"] == "marketing_commitment_adherence")
+    metric["valid_range"], metric["aliases"] = [0, 3], ["Target realisation"]
+    model = variant(model_dict)
+    rows = [["Partner ID", "Target realisation"], ["P1", 0.89], ["P2", 2.13], ["P3", 1.5], ["P4", 2.4]]
+    data = read_table(sheet(rows), "Partners", model, source="t.xlsx")
+    assert data.frame["marketing_commitment_adherence"].tolist() == [0.89, 2.13, 1.5, 2.4]
+    record = issues_frame(data.issues).iloc[0]
+    assert (record.row, record.column) == (1, "Target realisation (B)")
+    assert record.problem == "numbers above 1 read as typed, not as percentages: the header has no % and the metric may exceed 1"
+    rows[0][1] = "Target realisation %"
+    data = read_table(sheet(rows), "Partners", model, source="t.xlsx")
+    assert data.frame["marketing_commitment_adherence"].tolist() == [0.89, 0.0213, 1.5, 0.024]
+
+
+def test_a_share_column_is_not_rescaled_by_a_majority_of_percentages():
+    rows = [["Partner ID", "Training completion"], ["P1", 45], ["P2", 60], ["P3", 0.75], ["P4", "80"]]
+    data = read_table(sheet(rows), "Partners", MODEL, source="s.xlsx")
+    assert data.frame["training_completion_rate"].tolist() == [0.45, 0.6, 0.75, 0.8]
+    problems = issues_frame(data.issues).set_index("problem")["action"]
+    assert problems["numbers from 2 to 100 read as percentages: a share cannot be above 1"] == \
+        "2 values divided by 100 (e.g. 45 -> 0.45)"
+    assert problems["number stored as text '80'"] == "read as the percentage 0.8"
+
+
+def test_currencies_beyond_dollar_euro_pound_yen_rupee():
+    typed = ["₺2,727,300", "R$ 1.234,56", "CHF 1'234.50", "1 234 kr", "12,50 zł", "US$ 900", "₽1 000", "₩50,000"]
+    rows = [["Partner ID", "Pipeline value"], *([f"P{i}", v] for i, v in enumerate(typed))]
+    data = read_table(sheet(rows), "Partners", MODEL, source="c.xlsx")
+    assert data.frame["pipeline_value"].tolist() == [2727300, 1234.56, 1234.5, 1234, 12.5, 900, 1000, 50000]
+
+
+def test_a_row_function_reads_percentages_as_the_table_does():
+    from xlplugin.excel.args import row_layout
+
+    header = ["Partner ID", "Training Completion %", "Deals won"]
+    for row in (["P1", 85, 3], ["P2", 0.85, True], ["P3", "85%", 1]):
+        table = read_table(sheet([header, row]), "Partners", MODEL, source="r.xlsx").frame
+        single = row_layout(header, MODEL).frame(row)
+        assert single["training_completion_rate"].tolist() == table["training_completion_rate"].tolist() == [0.85]
+        assert single["deals_won"].tolist() == table["deals_won"].tolist()

@@ -314,3 +314,17 @@ def test_the_model_figures_a_scorecard_prints_come_from_its_model(tmp_path, mode
     assert "in this segment to compare (1; at least 5 needed)" in text
     assert cards[0]["definitions"][-1] == {"label": "Tier", "unit": "",
                                            "definition": "composite score A at 80+, B at 62.5+, C at 45+, otherwise D."}
+
+
+def test_a_partner_without_an_id_gets_no_scorecard_and_a_reason_never_nan(tmp_path):
+    book = write_book(tmp_path / "in.xlsx", [partner("P1", "Acme"), partner(None, "Atlas Digital LLC"),
+                                              partner("P3", "Borealis")])
+    scored = workbook.score_workbook(book, load_model("default"), AS_OF)
+    cards = job.build_cards(job_inputs(scored), [0, 1, 2], "partner")
+    assert [c["partner"]["id"] for c in cards] == ["P1", "", "P3"]
+    done = pscore("report", "scorecards", str(book), "-o", str(tmp_path / "out"), "--as-of", AS_OF.isoformat())
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "row 3 (Atlas Digital LLC): no partner_id" in done.stderr
+    names = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
+    assert names == ["P1_Acme.pdf", "P3_Borealis.pdf"]
+    assert not any("nan" in flat(pdf_text(tmp_path / "out" / n)).split() for n in names)

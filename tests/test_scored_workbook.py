@@ -245,3 +245,30 @@ def test_junk_never_breaks_reading_and_every_usable_id_is_scored(tmp_path, rows,
     assert len(usable) > 0
     assert scored.result.frame.loc[usable.index, "partner_id"].tolist() == usable.tolist()
     workbook.write_scored(scored, tmp_path / "out.xlsx")
+
+
+def test_one_bad_cell_gives_exactly_one_data_quality_row(tmp_path):
+    path = tmp_path / "messy.xlsx"
+    messy_book().save(path)
+    scored = workbook.score_workbook(path, MODEL, AS_OF)
+    out = workbook.write_scored(scored, tmp_path / "scored.xlsx")
+    header, rows = header_and_rows(load_workbook(out)["Data quality"], 3 + 1)
+    records = pd.DataFrame(rows, columns=header)
+    cells = records.dropna(subset=["row", "column"])
+    assert not cells.duplicated(["sheet", "row", "column"]).any(), cells[cells.duplicated(["sheet", "row", "column"], keep=False)]
+    na = records[(records.row == 8) & (records.column == "Deals won (G)")]
+    assert na[["value", "problem", "action"]].values.tolist() == [
+        ["#N/A", "Excel error #N/A", "left out; weights re-normalised over the metrics present"]]
+    start = records[(records.row == 10) & (records.column == "Onboarding start (E)")]
+    assert start[["value", "problem", "action"]].values.tolist() == [
+        ["not a date", "'not a date' is not a date", "scored in the first stage"]]
+
+
+def test_the_command_line_counts_what_the_data_quality_sheet_lists(tmp_path):
+    path = tmp_path / "messy.xlsx"
+    messy_book().save(path)
+    done = pscore("score", str(path), "-o", str(tmp_path / "out.xlsx"), "--as-of", AS_OF.isoformat())
+    assert done.returncode == 0, done.stderr
+    header, rows = header_and_rows(load_workbook(tmp_path / "out.xlsx")["Data quality"], 3 + 1)
+    partners = {r[header.index("row")] for r in rows if r[0] == "Partners"} & {5, 7, 8, 9, 10, 11, 12}
+    assert f"{len(rows)} data-quality records, about {len(partners)} partners." in done.stdout

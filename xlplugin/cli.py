@@ -29,6 +29,7 @@ from xlplugin.workbook import model_sheet
 from xlplugin.workbook import pipeline as workbook
 from xlplugin.workbook.save import atomic_write
 from xlplugin.workbook.reader import open_workbook
+from xlplugin.workbook.writer import quality_records
 
 EXIT_USER_ERROR = 2
 
@@ -184,10 +185,12 @@ def _summary(scored: workbook.ScoredInput, output: Path) -> None:
     tiers = frame["tier"].value_counts()
     order = [t.id for t in result.model.spec.tiers] + ["Unscored"]
     mix = ", ".join(f"{t} {int(tiers[t])}" for t in order if t in tiers)
-    flagged = int((frame["flags"] != "").sum())
+    records = quality_records(result, scored.partners, scored.issues)  # what the Data quality sheet lists
+    rows = records.loc[records["sheet"] == scored.partners.sheet, "row"]
+    about = int(frame.index.isin(rows).sum())
     click.echo(
         f"Scored {len(frame)} partners with {result.model.label} as of {result.as_of.isoformat()}: {mix}. "
-        f"{flagged} with data-quality flags, {len(scored.issues)} reading notes. Wrote {output}"
+        f"{len(records)} data-quality records, about {about} partners. Wrote {output}"
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scoring import cells
 from scoring.calibration.run import Cohort
 from scoring.headers import header_key
 from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS
@@ -24,7 +25,6 @@ from scoring.model.load import ScoringModel
 __all__ = ["OUTCOMES_SHEET", "CohortData", "CohortError", "build_cohort"]
 
 OUTCOMES_SHEET = "Outcomes"
-ENGAGED_WORDS = {"1": 1, "0": 0, "yes": 1, "no": 0, "true": 1, "false": 0, "y": 1, "n": 0}
 MAX_LISTED = 3  # problems quoted per kind in the summary
 
 
@@ -60,6 +60,8 @@ def build_cohort(partners: pd.DataFrame, history: pd.DataFrame, outcomes: pd.Dat
     _note(skipped, lost, merged["partner_id"], "partner",
           f"with outcomes but no History row {window_months} months after onboarding start")
     merged = merged[~lost].reset_index(drop=True)
+    if merged.empty:
+        raise CohortError(f"{source}: no partner to calibrate on: {'; '.join(skipped) or 'the Outcomes sheet is empty'}")
     for column in starts.columns:  # a segment recorded in History (at the time) wins over today's
         if f"{column}_history" in merged:
             merged[column] = merged[f"{column}_history"].where(merged[f"{column}_history"].notna(), merged[column])
@@ -86,8 +88,8 @@ def _outcomes(outcomes: pd.DataFrame, horizon: int, source: str, skipped: list[s
     revenue_col = _column(outcomes, f"revenue_{horizon}m", source)
     engaged_col = _column(outcomes, f"engaged_{horizon}m", source)
     ids = _ids(outcomes["partner_id"])
-    revenue = pd.to_numeric(outcomes[revenue_col], errors="coerce")
-    engaged = outcomes[engaged_col].map(_engaged)
+    revenue = pd.Series([_number(v) for v in outcomes[revenue_col]], index=outcomes.index, dtype=float)
+    engaged = pd.Series([cells.truth(v) for v in outcomes[engaged_col]], index=outcomes.index, dtype=float)
     checks = [
         (ids.isna(), "without a partner_id"),
         (revenue.isna() | (revenue < 0), f"without a usable {revenue_col} (a number, 0 or more)"),
@@ -107,17 +109,14 @@ def _outcomes(outcomes: pd.DataFrame, horizon: int, source: str, skipped: list[s
 
 
 def _ids(values: pd.Series) -> pd.Series:
-    """Partner IDs as trimmed text (``1001`` and ``"1001 "`` match), None where blank."""
-    return values.map(lambda v: None if v is None or pd.isna(v) else (str(v).strip() or None))
+    """Partner IDs as trimmed text (``1001``, ``1001.0`` and ``"1001 "`` match), None where blank."""
+    return values.map(lambda v: cells.text(v)[0])
 
 
-def _engaged(value: object) -> float:
-    """1/0 from 1/0, TRUE/FALSE or yes/no; NaN for anything else."""
-    if isinstance(value, (bool, np.bool_)):
-        return float(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value) if value in (0, 1) else np.nan
-    return float(ENGAGED_WORDS.get(str(value).strip().casefold(), np.nan)) if value is not None else np.nan
+def _number(value: object) -> float:
+    """A number as :func:`scoring.cells.number` reads it (``$1,200``, ``1.234,5``), NaN for anything else."""
+    found = cells.number(value)[0]
+    return found if type(found) is float else np.nan
 
 
 def _starts(partners: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
@@ -126,7 +125,7 @@ def _starts(partners: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     frame = partners.assign(partner_id=_ids(partners["partner_id"])).dropna(subset=["partner_id"])
     frame = frame.drop_duplicates("partner_id")
     out = frame.set_index("partner_id")[columns]
-    out["onboarding_start"] = pd.to_datetime(out["onboarding_start"], errors="coerce")
+    out["onboarding_start"] = pd.to_datetime(cells.dates(out["onboarding_start"].to_numpy(dtype=object)))
     return out
 
 
@@ -134,7 +133,7 @@ def _snapshots(history: pd.DataFrame) -> pd.DataFrame:
     """History rows keyed by partner and calendar month (the latest row of a month if several)."""
     frame = history.assign(
         partner_id=_ids(history["partner_id"]),
-        period=pd.to_datetime(history["period"], errors="coerce"),
+        period=pd.to_datetime(cells.dates(history["period"].to_numpy(dtype=object))),
     ).dropna(subset=["partner_id", "period"])
     frame = frame.sort_values("period", kind="stable")
     frame["month"] = frame["period"].dt.to_period("M")

@@ -13,7 +13,8 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from scoring.compiled import Compiled
-from scoring.normalize import category_key, extract
+from scoring.cells import category_key
+from scoring.normalize import extract
 from scoring.table import PartnerTable
 
 SEED = 0

@@ -5,8 +5,8 @@ dates, and error values (as ``"#N/A"``-style text, because every argument is rea
 ``err_to_str`` option). The table functions read a partner range with :mod:`xlplugin.reader`, so
 header matching and value cleaning are exactly those of ``pscore score``. A row function must take
 about a millisecond, which the reader's whole-sheet pass (pandas per column) cannot give for one
-row, so :class:`RowLayout` maps a header row once and cleans each cell with the reader's own
-per-cell rules.
+row, so :class:`RowLayout` maps a header row once and cleans each cell with the reader's per-cell
+rules (:mod:`scoring.cells`), the header deciding about percentages as it does for a sheet.
 
 Every problem with an argument is an :class:`ArgumentError`; :func:`message` turns it (or a model
 or workbook error) into the one line a cell shows.
@@ -23,14 +23,14 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import from_excel
 
 from scoring import ModelError, ScoringModel, load_model
+from scoring.cells import excel_date, excel_error
 from scoring.engine import to_date
 from scoring.model.edit import Derived, with_overrides
 
 from xlplugin.workbook import model_sheet
-from xlplugin.workbook.reader import DATE_COLUMNS, EXCEL_ERRORS, TEXT_COLUMNS, SheetData, WorkbookError, cell_parser, column_names, header_key, read_grid
+from xlplugin.workbook.reader import DATE_COLUMNS, TEXT_COLUMNS, SheetData, WorkbookError, cell_parser, column_names, header_key, read_grid
 
 #: What Excel shows in a cell: a number, text, a truth value, a date, or blank (None).
 Cell = Any
@@ -58,7 +58,7 @@ def message(exc: Exception) -> str:
 
 def is_error(value: Any) -> bool:
     """An Excel error value (``#N/A``, ``#REF!``, ...), as text."""
-    return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
+    return excel_error(value) is not None
 
 
 # ------------------------------------------------------------------ ranges and scalars
@@ -112,7 +112,7 @@ def as_of_arg(value: Any) -> dt.date:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if 1 <= value < 2958466:  # Excel's date serials
-            return from_excel(value).date()
+            return excel_date(value)
         raise ArgumentError(f"as_of: {value:g} is not a date")
     if isinstance(value, str):
         try:
@@ -345,7 +345,7 @@ def _layout(header: tuple[str | None, ...], model: ScoringModel) -> RowLayout:
             kept.setdefault(name, i)  # a repeated header: the first column wins, as in the reader
     if not any(name in metrics for name in kept):
         raise ArgumentError("header: no metric columns (e.g. deals_won); select the table's header row")
-    parsers = tuple(cell_parser(name, model) for name in kept)
+    parsers = tuple(cell_parser(name, model, header[i]) for name, i in kept.items())
     return RowLayout(pd.Index(list(kept), dtype=object), tuple(kept.values()), parsers, len(header))
 
 

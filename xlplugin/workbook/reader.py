@@ -3,15 +3,16 @@
 Sheets exported from CRMs and edited by hand have title rows above the header, Excel tables, merged
 and oddly spelt headers, hidden and blank rows, numbers stored as text, percentages written three
 ways, currency symbols, Excel error values and dates in every format. This module finds the table,
-maps headers to canonical names, cleans values, and records every problem it meets as an
-:class:`Issue` (sheet, row, column, value, problem, what was done) -- it never drops a row silently.
+maps headers to canonical names, cleans values (by the rules of :mod:`scoring.cells`), and records
+every problem it meets as a data-quality record (:class:`scoring.quality.Record`: sheet, row, column,
+value, problem, what was done) -- it never drops a row silently.
 Whether a value is *meaningful* for a metric (a known category, inside the valid range) is the
 scoring core's call, not this module's.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -23,15 +24,13 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
-from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
-from scoring import ScoringModel
+from scoring import ScoringModel, cells
 from scoring.headers import header_key
 from scoring.model.schema import BooleanNorm, OrdinalNorm
+from scoring.quality import Record as Issue  # what the reader notices is a data-quality record
 
-EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"})
-BLANK_WORDS = frozenset({"n/a", "na", "-", "--", "—", "–", "none", "null", "nil", "?", "tbd", "unknown"})
 DATE_COLUMNS = frozenset({"onboarding_start", "period", "date", "assigned"})
 TEXT_COLUMNS = frozenset({"partner_id", "partner_name", "owner", "country", "milestone", "action", "status", "notes",
                           "experiment", "arm"})
@@ -48,24 +47,11 @@ ALIASES = {  # common CRM/PRM spellings of the structural columns
     "owner": ("partner_manager", "manager", "account_owner"),
 }
 HEADER_SCAN_ROWS = 30
-_CURRENCY = re.compile(r"[$€£¥₹]|\b(?:USD|EUR|GBP|JPY|INR)\b", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
 class WorkbookError(ValueError):
     """A workbook that cannot be read or written; the message names the file and what to do."""
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One data-quality record: where, what was found, and what was done about it."""
-
-    sheet: str
-    row: int | None
-    column: str | None
-    value: Any
-    problem: str
-    action: str
 
 
 @dataclass
@@ -260,58 +246,77 @@ def _rows(rows: list[int], most: int = 8) -> str:
 # ------------------------------------------------------------------ cleaning values
 
 
-def cell_parser(column: str, model: ScoringModel) -> Callable[[Any], tuple[Any, "Note"]]:
-    """How one cell of ``column`` is read: ``value -> (clean value, (problem, action) or None)``.
+def cell_parser(column: str, model: ScoringModel, header: str = "") -> Callable[[Any], cells.Parsed]:
+    """How one cell of ``column`` (headed ``header``) is read: ``value -> (clean value, (problem, action) or None)``.
 
-    The same rule serves whole sheets and single rows passed to an Excel function. (A whole
-    sheet's share column typed as percentages is also rescaled column-wide; see ``_numbers``.)
+    The same rule serves whole sheets and single rows passed to an Excel function; the rules
+    themselves are :mod:`scoring.cells`.
     """
-    metric = next((m for m in model.spec.metrics if m.id == column), None)
+    metric = _metric(model, column)
     if column in DATE_COLUMNS:
-        return _date
+        return cells.date
     if column in TEXT_COLUMNS or column in model.spec.segmentation.dimensions:
-        return _text
-    if column == "engaged_12m" or (metric and isinstance(metric.normalization, (BooleanNorm, OrdinalNorm))):
-        return _category
-    if metric is not None or column == "revenue_12m":
-        share = metric is not None and metric.unit == "share"
-        return lambda v: _number(v, 1.0, share)
-    return _passthrough  # a column the model does not know: only errors and whitespace cleaned
+        return cells.text
+    if _numeric(column, metric):
+        return functools.partial(cells.number, percents=True) if _percents(metric, header) else cells.number
+    if column == "engaged_12m" or metric is not None:
+        return cells.category
+    return cells.passthrough  # a column the model does not know: only errors and whitespace cleaned
+
+
+def _metric(model: ScoringModel, column: str):
+    return next((m for m in model.spec.metrics if m.id == column), None)
+
+
+def _numeric(column: str, metric) -> bool:
+    return column == "revenue_12m" or (metric is not None and not isinstance(metric.normalization, (BooleanNorm, OrdinalNorm)))
+
+
+def _percent_rule(metric, header: str) -> tuple[bool, str] | None:
+    return None if metric is None else cells.percent_rule(header, metric.unit, metric.valid_range)
+
+
+def _percents(metric, header: str) -> bool:
+    rule = _percent_rule(metric, header)
+    return rule is not None and rule[0]
 
 
 def _clean(data: SheetData, model: ScoringModel, unique_ids: bool) -> None:
-    metrics = {m.id: m for m in model.spec.metrics}
     frame = data.frame
     for column in list(frame.columns):
         where = data.headers.get(column, column)
-        metric = metrics.get(column)
-        numeric = column == "revenue_12m" or (metric is not None and not isinstance(
-            metric.normalization, (BooleanNorm, OrdinalNorm)))
-        if numeric:
-            frame[column] = _numbers(frame[column], metric is not None and metric.unit == "share", data, where)
+        metric = _metric(model, column)
+        if _numeric(column, metric):
+            frame[column] = _numbers(frame[column], metric, data, column, where)
         else:
-            frame[column] = _column(frame[column], cell_parser(column, model), data, where)
+            frame[column] = _column(frame[column], cell_parser(column, model, where), data, column, where)[0]
     if unique_ids and "partner_id" in frame.columns:
         _check_ids(data)
 
 
-def _column(values: pd.Series, parse, data: SheetData, where: str) -> pd.Series:
-    """Parse each distinct cell once; each problem becomes an Issue on every row where it occurs."""
-    cells = values.to_numpy(dtype=object)
+def _column(values: pd.Series, parse, data: SheetData, column: str, where: str) -> tuple[pd.Series, list[int]]:
+    """Parse each distinct cell once; each note becomes a record on every row where it occurs.
+
+    Returns the clean column and the positions divided by 100 by the column's percentage rule,
+    which are recorded once for the column (see :func:`_numbers`), not per cell.
+    """
+    raw = values.to_numpy(dtype=object)
     memo: dict = {}
-    out = np.empty(len(cells), dtype=object)
-    for i, v in enumerate(cells):
+    out = np.empty(len(raw), dtype=object)
+    scaled: list[int] = []
+    for i, v in enumerate(raw):
         key = (type(v), v) if _hashable(v) else None
         result = memo.get(key) if key is not None else None
         if result is None:
             result = parse(v)
             if key is not None:
                 memo[key] = result
-        out[i] = result[0]
-        if result[1] is not None:
-            problem, action = result[1]
-            data.issues.append(Issue(data.sheet, int(values.index[i]), where, v, problem, action))
-    return pd.Series(out, index=values.index, dtype=object)
+        out[i], note = result
+        if note is cells.PERCENT_COLUMN:
+            scaled.append(i)
+        elif note is not None:
+            data.issues.append(Issue(data.sheet, int(values.index[i]), where, v, *note, canonical=column))
+    return pd.Series(out, index=values.index, dtype=object), scaled
 
 
 def _hashable(value: Any) -> bool:
@@ -322,176 +327,34 @@ def _hashable(value: Any) -> bool:
     return True
 
 
-def _numbers(values: pd.Series, share: bool, data: SheetData, where: str) -> pd.Series:
-    """A numeric column. In a share column (0-1), a column typed mostly as percentages (1-100) is
-    divided by 100 throughout; otherwise single cells from 2 to 100 are read as percentages."""
-    kind = pd.api.types.infer_dtype(values, skipna=True)
-    numbers = pd.to_numeric(values, errors="coerce")
-    plain = kind in ("integer", "floating", "mixed-integer-float", "empty")
-    scale = 1.0
-    if share:
-        present = numbers.dropna()
-        if len(present) and (present > 1).mean() >= 0.5 and (present <= 100).all():
-            scale = 100.0
-            data.issues.append(Issue(data.sheet, int(present.index[0]), where, None,
-                                     "column holds percentages (85 means 85%)", "every value divided by 100"))
-        elif ((present >= 2) & (present <= 100)).any():
-            plain = False  # some cells are percentages: parse cell by cell to say which
-    if plain:
-        return numbers.astype(float) / scale  # NaN for blanks: the scorecard treats them as missing
-    return _column(values, lambda v: _number(v, scale, share), data, where)
+def _numbers(values: pd.Series, metric, data: SheetData, column: str, where: str) -> pd.Series:
+    """A numeric column: plain numbers as one block, anything else cell by cell.
 
-
-Note = tuple[str, str] | None
-
-
-def _excel_error(text: str) -> Note:
-    if text.upper() in EXCEL_ERRORS:
-        return (f"Excel error {text.upper()}", "treated as missing")
-    return None
-
-
-def _text(value: Any) -> tuple[Any, Note]:
-    if value is None:
-        return None, None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)  # an ID typed as a number: 1001.0 -> "1001"
-    text = _SPACES.sub(" ", str(value)).strip()
-    if not text:
-        return None, None
-    error = _excel_error(text)
-    return (None, error) if error else (text, None)
-
-
-def _passthrough(value: Any) -> tuple[Any, Note]:
-    if isinstance(value, str):
-        text = value.strip()
-        error = _excel_error(text)
-        return (None, error) if error else (text or None, None)
-    return value, None
-
-
-def _category(value: Any) -> tuple[Any, Note]:
-    if isinstance(value, str):
-        text = _SPACES.sub(" ", value).strip()
-        if not text:
-            return None, None
-        error = _excel_error(text)
-        return (None, error) if error else (text, None)
-    return value, None
-
-
-def _number(value: Any, scale: float, share: bool = False) -> tuple[Any, Note]:
-    """A number from what a user typed: ``"$12,500"``, ``" 7 "``, ``"85%"``; divided by ``scale``.
-
-    In a share metric, a plain 2-100 can only be a percentage and is read as one.
+    Whether a share column's numbers from 2 to 100 are percentages is decided once for the column,
+    from its header and the metric (:func:`scoring.cells.percent_rule`), and recorded once.
     """
-    if value is None or isinstance(value, bool):
-        return value, None
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value, ("a date where a number belongs", "ignored")
-    note = None
-    if isinstance(value, (int, float)):
-        if value != value:
-            return None, None
-        number, percent, text = float(value), False, None
+    rule = _percent_rule(metric, where)
+    percents = rule is not None and rule[0]
+    if pd.api.types.infer_dtype(values, skipna=True) in ("integer", "floating", "mixed-integer-float", "empty"):
+        numbers = pd.to_numeric(values, errors="coerce").astype(float)  # NaN for blanks: missing to the scorecard
+        scaled = np.flatnonzero(cells.percent_mask(numbers.to_numpy())) if percents else np.array([], dtype=int)
+        out = numbers.copy()
+        out.iloc[scaled] /= 100.0
     else:
-        text = _SPACES.sub(" ", str(value)).strip()
-        if not text:
-            return None, None
-        error = _excel_error(text)
-        if error:
-            return None, error
-        if text.casefold() in BLANK_WORDS:
-            return None, (f"'{text}' means no value", "treated as missing")
-        number, percent = _parse_number(text)
-        if number is None:
-            return text, None  # left as text: the scorecard flags it as an invalid value
-    if percent:
-        value = number / 100.0
-        note = (f"'{text}' is a percentage", f"read as {value:g}")
-    elif share and scale == 1.0 and 2 <= number <= 100:
-        value = number / 100.0
-        note = (f"{number:g} in a 0-1 share column looks like a percentage", f"read as {value:g}")
-    else:
-        value = number / scale
-        if text is not None and not _plain(text):
-            note = (f"number stored as text '{text}'", f"read as {value:g}")
-    return value, note
-
-
-def _plain(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _parse_number(text: str) -> tuple[float | None, bool]:
-    """``"$12,500"``, ``"12 500 €"``, ``"1.234,5"``, ``"(300)"``, ``"85 %"`` -> float; ``(None, False)`` if not a number."""
-    cleaned = _CURRENCY.sub("", text).replace(" ", "").replace("'", "")
-    percent = cleaned.endswith("%")
-    cleaned = cleaned.rstrip("%")
-    negative = cleaned.startswith("(") and cleaned.endswith(")")
-    cleaned = cleaned.strip("()")
-    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):  # 1,234,567.89
-        cleaned = cleaned.replace(",", "")
-    elif re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?", cleaned):  # 1.234.567,89
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"[+-]?\d+,\d+", cleaned):  # 12,5 (decimal comma)
-        cleaned = cleaned.replace(",", ".")
-    try:
-        number = float(cleaned)
-    except ValueError:
-        return None, False
-    if not np.isfinite(number):
-        return None, False
-    return (-number if negative else number), percent
-
-
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y",
-                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d-%b-%Y", "%Y%m%d")
-
-
-def _date(value: Any) -> tuple[Any, Note]:
-    """A date from a datetime, an Excel serial number or text in a common format."""
-    if value is None:
-        return None, None
-    if isinstance(value, dt.datetime):
-        return value.date(), None
-    if isinstance(value, dt.date):
-        return value, None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if 1 <= value < 2958466:  # Excel's valid serial range
-            return from_excel(value).date(), (f"date stored as the number {value:g}", "read as an Excel date serial")
-        return None, (f"{value:g} is not a date", "treated as missing")
-    text = _SPACES.sub(" ", str(value)).strip()
-    if not text:
-        return None, None
-    error = _excel_error(text)
-    if error:
-        return None, error
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date(), None
-        except ValueError:
-            continue
-    slash = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})", text)
-    if slash:
-        a, b, year = int(slash[1]), int(slash[2]), int(slash[3])
-        year += 2000 if year < 100 else 0
-        try:
-            if a > 12:
-                return dt.date(year, b, a), None
-            if b > 12:
-                return dt.date(year, a, b), None
-            if a == b:
-                return dt.date(year, a, b), None
-            return dt.date(year, a, b), (f"ambiguous date '{text}'", "read as month/day/year")
-        except ValueError:
-            pass
-    return None, (f"'{text}' is not a date", "treated as missing")
+        parse = functools.partial(cells.number, percents=True) if percents else cells.number
+        out, found = _column(values, parse, data, column, where)
+        scaled = np.array(found, dtype=int)
+    if rule is not None:
+        if percents:
+            at = scaled
+        else:
+            floats = np.array([v if type(v) is float else np.nan for v in out], dtype=float)
+            at = np.flatnonzero(np.nan_to_num(floats) > 1)
+        if len(at):
+            example = float(values.iloc[at[0]]) if percents else float(out.iloc[at[0]])
+            data.issues.append(Issue(data.sheet, data.header_row, where, None, *cells.percent_note(rule, len(at), example),
+                                     canonical=column))
+    return out
 
 
 def _check_ids(data: SheetData) -> None:
@@ -500,21 +363,16 @@ def _check_ids(data: SheetData) -> None:
     where = data.headers.get("partner_id", "partner_id")
     for row in ids.index[ids.isna()]:
         data.issues.append(Issue(data.sheet, int(row), where, None, "no partner_id",
-                                 "scored, but cannot be matched to other sheets"))
+                                 "scored, but cannot be matched to other sheets", canonical="partner_id"))
     present = ids.dropna()
     dupes = present[present.duplicated(keep=False)]
     for value, rows in dupes.groupby(dupes, sort=False).groups.items():
         rows = [int(r) for r in rows]
         for row in rows:
             data.issues.append(Issue(data.sheet, row, where, value, f"partner_id '{value}' appears on rows {_rows(rows)}",
-                                     "each row scored separately; not merged"))
+                                     "each row scored separately; not merged", canonical="partner_id"))
 
 
 def usable_partners(data: SheetData) -> int:
     """Rows with a partner ID: the ones that can be matched to History, Outcomes and reports."""
     return int(data.frame["partner_id"].notna().sum())
-
-
-def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
-    """Issues as a table with the Data quality sheet's columns."""
-    return pd.DataFrame([vars(i) for i in issues], columns=["sheet", "row", "column", "value", "problem", "action"])

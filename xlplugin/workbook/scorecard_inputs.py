@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from scoring import quality
+from scoring.quality import Record
+
 from xlplugin.workbook.reader import WorkbookError, read_grid, read_table
 from xlplugin.workbook.pipeline import ScoredInput
 
@@ -31,7 +34,7 @@ def job_inputs(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = N
     return Inputs(result=scored.result, partners=scored.partners.frame,
                   history=scored.history.frame if scored.history is not None else None,
                   milestones=sheets[MILESTONES_SHEET], interventions=sheets[INTERVENTIONS_SHEET],
-                  reading_notes=_reading_notes(scored), source=str(scored.source))
+                  quality=_records(scored), source=str(scored.source))
 
 
 def extra_sheets(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = None) -> dict[str, pd.DataFrame | None]:
@@ -53,14 +56,10 @@ def extra_sheets(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None =
     return out
 
 
-def _reading_notes(scored: ScoredInput) -> dict[str, list[str]]:
-    """Reader issues per partner ID (internal scorecards show them as data notes)."""
-    frame = scored.partners.frame
-    by_row = dict(zip(frame.index, frame["partner_id"].astype(str))) if "partner_id" in frame else {}
-    notes: dict[str, list[str]] = {}
-    for issue in scored.partners.issues:
-        pid = by_row.get(issue.row)
-        if pid is not None:
-            where = f"{issue.sheet} row {issue.row}" + (f", {issue.column}" if issue.column else "")
-            notes.setdefault(pid, []).append(f"{where}: {issue.problem} ({issue.action}).")
-    return notes
+def _records(scored: ScoredInput) -> list[Record]:
+    """The partner sheet's data-quality records, one per cell as on the Data quality sheet, but a
+    missing metric column noted for each partner (a scorecard speaks of one)."""
+    partners = scored.partners
+    rows = partners.frame.index
+    return quality.records(scored.result, partners.frame, partners.issues, sheet=partners.sheet,
+                           headers=partners.headers, fold_absent=False, rows=rows)

@@ -18,12 +18,13 @@ from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from scoring import ScoreResult
+from scoring import ScoreResult, quality
+from scoring.quality import Record
 
 from xlplugin.workbook import dashboard
 from xlplugin.workbook import model_sheet
 from xlplugin.workbook.save import atomic_save, set_cell, title
-from xlplugin.workbook.reader import Issue, SheetData, issues_frame
+from xlplugin.workbook.reader import SheetData
 
 SCORES, QUALITY = "Scores", "Data quality"
 GENERATED = (SCORES, QUALITY, model_sheet.MODEL, dashboard.DASHBOARD)
@@ -45,7 +46,7 @@ def output_frame(result: ScoreResult) -> pd.DataFrame:
 
 
 def write(workbook: Workbook, result: ScoreResult, partners: SheetData, history: SheetData | None,
-          issues: list[Issue], path: "str | Path") -> Path:
+          issues: list[Record], path: "str | Path") -> Path:
     """Add the generated sheets to ``workbook`` (replacing earlier ones) and save it atomically to ``path``.
 
     The save is stamped with the scoring date, so the same input and model give the same bytes.
@@ -112,34 +113,14 @@ def _scores(ws, result: ScoreResult) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def quality_records(result: ScoreResult, partners: SheetData, issues: list[Issue]) -> pd.DataFrame:
-    """Every record from reading and from scoring, as sheet / row / column / partner / value / problem / action.
-
-    A metric whose column is missing from the sheet gets one record instead of one per partner.
-    """
-    reading = issues_frame(issues)
-    flags = result.flags
-    absent = [m for m in result.model.spec.metrics if m.id not in partners.frame.columns]
-    absent_ids = {m.id for m in absent}
-    flags = flags[~((flags["flag"] == "missing") & flags["column"].isin(absent_ids))]
-    scoring = pd.DataFrame({
-        "sheet": partners.sheet,
-        "row": flags["row"].to_numpy(),
-        "column": [partners.headers.get(c, c) if isinstance(c, str) else None for c in flags["column"]],
-        "value": flags["value"].to_numpy(),
-        "problem": flags["problem"].to_numpy(),
-        "action": flags["action"].to_numpy(),
-    })
-    scoring.insert(3, "partner_id", flags["partner_id"].to_numpy())
-    columns = [{"sheet": partners.sheet, "row": None, "column": m.label, "partner_id": None, "value": None,
-                "problem": f"no column for metric '{m.id}' ({m.label})",
-                "action": "treated as missing for every partner"} for m in absent]
-    ids = partners.frame["partner_id"] if "partner_id" in partners.frame.columns else pd.Series(dtype=object)
-    reading.insert(3, "partner_id", [ids.get(r) if s == partners.sheet else None for s, r in zip(reading["sheet"], reading["row"])])
-    return pd.concat([reading, pd.DataFrame(columns), scoring], ignore_index=True)
+def quality_records(result: ScoreResult, partners: SheetData, issues: list[Record]) -> pd.DataFrame:
+    """Every record from reading and from scoring, one per cell, as the Data quality sheet shows them
+    (see :func:`scoring.quality.records`)."""
+    found = quality.records(result, partners.frame, issues, sheet=partners.sheet, headers=partners.headers)
+    return quality.frame(found)
 
 
-def _quality(ws, result: ScoreResult, partners: SheetData, issues: list[Issue]) -> None:
+def _quality(ws, result: ScoreResult, partners: SheetData, issues: list[Record]) -> None:
     records = quality_records(result, partners, issues)
     title(ws, "Data quality", f"{len(records)} records from reading the workbook and scoring it · "
                               "row and column point at the cell to fix")
