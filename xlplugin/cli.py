@@ -98,8 +98,8 @@ def score_command(workbook_path: Path, output: Path, model_ref: str, use_model_s
                   sheet: str, in_place: bool) -> None:
     """Score every partner in IN.xlsx and write scores, tiers, drivers, actions and data-quality flags."""
     suffix = output.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise ValueError(f"{output}: the output must end in .csv or .xlsx")
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise ValueError(f"{output}: the output must end in .csv or .xlsx (.xlsm for a workbook with macros)")
     with _step(f"Reading and scoring {workbook_path}"):
         scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
     with _step(f"Writing {output}"):
@@ -133,6 +133,8 @@ def _summary(scored: workbook.ScoredInput, output: Path) -> None:
         f"Scored {len(frame)} partners with {result.model.label} as of {result.as_of.isoformat()}: {mix}. "
         f"{flagged} with data-quality flags, {len(scored.issues)} reading notes. Wrote {output}"
     )
+    for note in scored.notes:
+        click.echo(note)
 
 
 @main.command("validate-model")

@@ -11,15 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from scoring import ModelError, ScoringModel
 from scoring.model.load import from_dict
 from scoring.calibration.predict import scorecard_hash
 
+from xlplugin.workbook.book import Book
 from xlplugin.workbook.save import set_cell
 from xlplugin.workbook.reader import WorkbookError
 
@@ -111,16 +111,20 @@ def _editable(ws, row: int, col: int, value: Any, validation: DataValidation) ->
     validation.add(cell)
 
 
-def read(workbook: Workbook, base: ScoringModel, source: "str | Path") -> ScoringModel:
-    """``base`` with the weights and thresholds from the workbook's Model sheet.
+def read(book: Book, base: ScoringModel, source: "str | Path") -> ScoringModel:
+    """``base`` with the weights and thresholds from the Model sheet pscore wrote into the workbook
+    (found by pscore's marker, whatever it is called now; cells hold their calculated values).
 
     Problems are reported with the model-file path and the cell, e.g.
     ``Model!E12 (weights.revenue.deals_won): Input should be greater than or equal to 0``.
     """
-    if MODEL not in workbook.sheetnames:
-        raise WorkbookError(f"{source}: no '{MODEL}' sheet to read overrides from (write one with pscore score ... -o OUT.xlsx)")
-    grid = [list(row) for row in workbook[MODEL].iter_rows(values_only=True)]
-    return read_grid(grid, base, f"{source} Model sheet", lambda r, c: f"{MODEL}!{get_column_letter(c)}{r}")
+    name = book.pscore_sheet(MODEL)
+    if name is None:
+        raise WorkbookError(f"{source}: no Model sheet written by pscore to read overrides from "
+                            "(write one with pscore score ... -o OUT.xlsx)")
+    sheet = name if name == MODEL else quote_sheetname(name)
+    return read_grid(book.grid(name).values, base, f"{source} Model sheet",
+                     lambda r, c: f"{sheet}!{get_column_letter(c)}{r}")
 
 
 def read_grid(grid: list[list[Any]], base: ScoringModel, source: str, address: Callable[[int, int], str]) -> ScoringModel:

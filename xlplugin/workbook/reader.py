@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 
 from scoring import ScoringModel
 from scoring.model.schema import BooleanNorm, OrdinalNorm
+
+from xlplugin.workbook.book import Book
+from xlplugin.workbook.package import WorkbookError
 
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"})
 BLANK_WORDS = frozenset({"n/a", "na", "-", "--", "—", "–", "none", "null", "nil", "?", "tbd", "unknown"})
@@ -49,10 +48,6 @@ ALIASES = {  # common CRM/PRM spellings of the structural columns
 HEADER_SCAN_ROWS = 30
 _CURRENCY = re.compile(r"[$€£¥₹]|\b(?:USD|EUR|GBP|JPY|INR)\b", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-
-
-class WorkbookError(ValueError):
-    """A workbook that cannot be read or written; the message names the file and what to do."""
 
 
 @dataclass(frozen=True)
@@ -97,18 +92,12 @@ def column_names(model: ScoringModel) -> dict[str, str]:
     return names
 
 
-def open_workbook(path: "str | Path") -> Workbook:
-    """Load a workbook for reading and copying (formulas kept; their cached values are fetched on demand)."""
-    path = Path(path)
-    if not path.is_file():
-        raise WorkbookError(f"{path}: no such file")
-    try:
-        return load_workbook(path)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx workbook ({exc.__class__.__name__}: {exc})") from None
+def open_workbook(path: "str | Path") -> Book:
+    """Open a workbook for reading: its sheets, and each sheet's cached values (see :mod:`book`)."""
+    return Book(path)
 
 
-def read_table(workbook: Workbook, sheet: str, model: ScoringModel, *, source: "str | Path" = "",
+def read_table(book: Book, sheet: str, model: ScoringModel, *, source: "str | Path" = "",
                required: tuple[str, ...] = ("partner_id",), optional: bool = False,
                unique_ids: bool = False) -> SheetData | None:
     """Find the table on ``sheet``, map its headers, clean its values and record every problem.
@@ -117,16 +106,13 @@ def read_table(workbook: Workbook, sheet: str, model: ScoringModel, *, source: "
     without its ``required`` columns, is a :class:`WorkbookError`. With ``unique_ids`` (one row per
     partner) missing and repeated partner IDs are reported.
     """
-    if sheet not in workbook.sheetnames:
+    if sheet not in book.sheetnames:
         if optional:
             return None
-        raise WorkbookError(f"{source}: no '{sheet}' sheet (sheets: {', '.join(workbook.sheetnames)})")
-    ws = workbook[sheet]
-    tables = [(*range_boundaries(t.ref), t.totalsRowCount or 0) for t in ws.tables.values()]
-    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
-    hidden = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
-    return read_grid(_grid(ws, source), model, sheet, source=source, required=required, unique_ids=unique_ids,
-                     tables=tables, merged=merged, hidden=hidden)
+        raise WorkbookError(f"{source}: no '{sheet}' sheet (sheets: {', '.join(book.sheetnames)})")
+    grid = book.grid(sheet)
+    return read_grid(grid.values, model, sheet, source=source, required=required, unique_ids=unique_ids,
+                     tables=grid.tables, merged=grid.merged, hidden=grid.hidden)
 
 
 def read_grid(grid: list[list[Any]], model: ScoringModel, sheet: str, *, source: "str | Path" = "",
@@ -181,19 +167,6 @@ def read_sheet(path: "str | Path", sheet: str, model: ScoringModel, required: tu
 
 
 # ------------------------------------------------------------------ locating the table
-
-
-def _grid(ws, source) -> list[list[Any]]:
-    """Cell values as a list of rows; formulas replaced by their cached values."""
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    formulas = [(r, c) for r, row in enumerate(rows) for c, v in enumerate(row)
-                if isinstance(v, str) and v.startswith("=") and ws.cell(r + 1, c + 1).data_type == "f"]
-    if formulas and source:
-        cached = load_workbook(source, read_only=True, data_only=True)[ws.title]
-        values = [list(r) for r in cached.iter_rows(values_only=True)]
-        for r, c in formulas:
-            rows[r][c] = values[r][c] if r < len(values) and c < len(values[r]) else None
-    return rows
 
 
 def _locate(grid, names, tables) -> tuple[int | None, int, int, int]:

@@ -3,7 +3,8 @@
 An analyst opens this file in Excel, so it must read well there: an Excel table with a frozen
 header, number formats, a colour scale on scores, tier fills, and the model that produced every
 number named at the top. All numbers come from :class:`scoring.ScoreResult`; this module only lays
-them out.
+them out, in a scratch workbook whose sheets :mod:`assemble` adds to the user's file without
+re-writing anything of the user's.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from scoring import ScoreResult
 
 from xlplugin.workbook import dashboard
 from xlplugin.workbook import model_sheet
-from xlplugin.workbook.save import atomic_save, set_cell, title
+from xlplugin.workbook.assemble import Assembly, place
+from xlplugin.workbook.book import Book
+from xlplugin.workbook.save import set_cell, title
 from xlplugin.workbook.reader import Issue, SheetData, issues_frame
 
 SCORES, QUALITY = "Scores", "Data quality"
@@ -44,20 +47,25 @@ def output_frame(result: ScoreResult) -> pd.DataFrame:
     return out
 
 
-def write(workbook: Workbook, result: ScoreResult, partners: SheetData, history: SheetData | None,
-          issues: list[Issue], path: "str | Path") -> Path:
-    """Add the generated sheets to ``workbook`` (replacing earlier ones) and save it atomically to ``path``.
+def write(book: Book, result: ScoreResult, partners: SheetData, history: SheetData | None,
+          issues: list[Issue], path: "str | Path") -> list[str]:
+    """Write ``book`` with the generated sheets (replacing the ones pscore wrote before) to ``path``,
+    atomically; returns a line for each of the user's sheets whose name made pscore choose another.
 
-    The save is stamped with the scoring date, so the same input and model give the same bytes.
+    Parts pscore adds carry the scoring date, so the same input and model give the same bytes.
     """
-    for name in GENERATED:
-        if name in workbook.sheetnames:
-            del workbook[name]
-    _scores(workbook.create_sheet(SCORES), result)
-    _quality(workbook.create_sheet(QUALITY), result, partners, issues)
-    model_sheet.write(workbook.create_sheet(model_sheet.MODEL), result.model)
-    dashboard.write(workbook.create_sheet(dashboard.DASHBOARD), result, partners, history)
-    return atomic_save(workbook, path, stamp=dt.datetime.combine(result.as_of, dt.time()))
+    placements, notes = place(book.package, GENERATED)
+    names = {p.role: p.name for p in placements}
+    scratch = Workbook()
+    scratch.remove(scratch.active)
+    _scores(scratch.create_sheet(names[SCORES]), result)
+    _quality(scratch.create_sheet(names[QUALITY]), result, partners, issues)
+    model_sheet.write(scratch.create_sheet(names[model_sheet.MODEL]), result.model)
+    dashboard.write(scratch.create_sheet(names[dashboard.DASHBOARD]), result, partners, history)
+    assembly = Assembly(book.package)
+    assembly.add_sheets(scratch, placements)
+    assembly.save(path, stamp=dt.datetime.combine(result.as_of, dt.time()))
+    return notes
 
 
 def table(ws, frame: pd.DataFrame, name: str, first_row: int = HEADER_ROW, formats: dict | None = None,
