@@ -192,7 +192,8 @@ def excel_group() -> None:
 @excel_group.command("init")
 @click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the ready workbook (.xlsx). [default: WORKBOOK-excel.xlsx next to the input]")
+              help="Where to write the ready workbook (.xlsx; .xlsm for a workbook with macros). "
+                   "[default: WORKBOOK-excel.xlsx next to the input]")
 @click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Scoring date the formulas start with. [default: today]")
 @user_errors
@@ -200,10 +201,12 @@ def excel_init(workbook_path: Path, output: Path | None, sheet: str, as_of: str 
     """Copy WORKBOOK.xlsx with the add-in set up: xlwings.conf, example formulas, a Read me sheet."""
     from xlplugin.excel.init_workbook import init_workbook
 
-    output = output or workbook_path.with_name(f"{workbook_path.stem}-excel.xlsx")
+    output = output or workbook_path.with_name(f"{workbook_path.stem}-excel{workbook_path.suffix.lower() if workbook_path.suffix.lower() == '.xlsm' else '.xlsx'}")
     done = init_workbook(workbook_path, output, _date_option(as_of) or dt.date.today(), sheet)
     click.echo(f"Wrote {done.path}: formulas for {done.partners} partners over {done.table}, weights from "
                f"{done.model}. Next: open it in Excel and follow its Read me sheet (xlwings > Import Functions).")
+    for note in done.notes:
+        click.echo(note)
 
 
 @main.command("demo")

@@ -24,6 +24,8 @@ from typing import Callable, Iterable
 
 from lxml import etree
 from openpyxl import Workbook
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.writer.excel import ExcelWriter
 
 from xlplugin.workbook import styles
@@ -45,6 +47,21 @@ _ROW_STYLE = re.compile(rb'(<row\b[^>]*?\ss=")([0-9]+)(")')
 _COLUMN_STYLE = re.compile(rb'(<col\b[^>]*?\sstyle=")([0-9]+)(")')
 _DIFFERENTIAL = re.compile(rb'(<cfRule\b[^>]*?\sdxfId=")([0-9]+)(")')
 _NUMBERED = re.compile(r"^(.*?)(\d*)(\.[^./]+)$")
+XDA = "http://schemas.microsoft.com/office/spreadsheetml/2017/dynamicarray"
+METADATA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
+METADATA_REL = f"{REL}/sheetMetadata"
+#: The cell metadata Excel writes for a spilling (dynamic-array) formula: what openpyxl cannot mark.
+METADATA = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<metadata xmlns="{MAIN}" xmlns:xda="{XDA}">'
+    '<metadataTypes count="1"><metadataType name="XLDAPR" minSupportedVersion="120000" copy="1" pasteAll="1" '
+    'pasteValues="1" merge="1" splitFirst="1" rowColShift="1" clearFormats="1" clearComments="1" assign="1" '
+    'coerce="1" cellMeta="1"/></metadataTypes>'
+    '<futureMetadata name="XLDAPR" count="1"><bk><extLst><ext uri="{bdbb8cdc-fa1e-496e-a857-3c3f30c029c3}">'
+    '<xda:dynamicArrayProperties fDynamic="1" fCollapsed="0"/></ext></extLst></bk></futureMetadata>'
+    '<cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata></metadata>'
+).encode("utf-8")
+_METADATA = etree.fromstring(METADATA)
 
 
 @dataclass(frozen=True)
@@ -106,20 +123,22 @@ class Assembly:
 
     # ------------------------------------------------------------------ pscore's sheets
 
-    def add_sheets(self, scratch: Workbook, placements: list[Placement]) -> None:
-        """Transplant the sheets of ``scratch`` (named as ``placements`` say) into the package."""
+    def add_sheets(self, scratch: Workbook, placements: list[Placement], select: str | None = None) -> dict[str, str]:
+        """Transplant the sheets of ``scratch`` (named as ``placements`` say) into the package; returns
+        each one's new part. With ``select``, the workbook opens on that sheet, the only one selected;
+        otherwise the user's selected sheet stays the one selected."""
         for worksheet in scratch.worksheets:
-            worksheet.sheet_view.tabSelected = False  # the user's selected sheet stays the one selected
-        parts = _Scratch(scratch)
-        merged = self._styles(parts)
+            worksheet.sheet_view.tabSelected = worksheet.title == select
+        parts = self.scratch = _Scratch(scratch)
+        merged = self.merged = self._styles(parts)
         for placement in placements:
             if placement.replaces is not None:
                 self._drop(placement.replaces.part)
         copied: dict[str, str] = {}
         sheets = self.workbook.find(f"{{{MAIN}}}sheets")
-        first = []
+        first, written = [], {}
         for placement in placements:
-            part = self._copy(parts, parts.sheet_part(placement.name), merged, copied)
+            part = written[placement.name] = self._copy(parts, parts.sheet_part(placement.name), merged, copied)
             target = relative(self.package.workbook_part, part)
             if placement.replaces is not None:
                 rel = next(r for r in self.workbook_rels if r.get("Id") == placement.replaces.rid)
@@ -138,6 +157,9 @@ class Assembly:
             self.new_sheets.append(placement.name)
         for k, element in enumerate(first):
             sheets.insert(k, element)
+        if select is not None:
+            self._select(select)
+        return written
 
     def _styles(self, parts: "_Scratch") -> styles.Merged:
         ours = parts.read("xl/styles.xml")
@@ -233,16 +255,43 @@ class Assembly:
 
     # ------------------------------------------------------------------ small edits for excel init
 
-    def select(self, name: str) -> None:
-        """Open the workbook on sheet ``name``, the only selected tab (no grouped sheets)."""
+    def _select(self, name: str) -> None:
+        """Open the workbook on sheet ``name``: the user's sheets lose their selected-tab flag, or Excel
+        would open with sheets grouped."""
         self._active = next(e for e in self._sheet_elements() if e.get("name") == name)
         for sheet in self.package.sheets:
-            if sheet.part in self.removed or sheet.part in self.changed or sheet.kind != "worksheet":
+            if sheet.part in self.removed or sheet.part in self.changed or sheet.kind not in ("worksheet", "chartsheet"):
                 continue
             data = self.package.read(sheet.part)
             cleared = re.sub(rb'(<(?:\w+:)?sheetView\b[^>]*?)\stabSelected="(?:1|true)"', rb"\1", data)
             if cleared != data:
                 self.changed[sheet.part] = cleared
+
+    def add_cells(self, sheet: Sheet, scratch_sheet: str, clear: set[int], from_row: int) -> None:
+        """Put the cells (and column widths) of ``scratch_sheet`` into the user's ``sheet``, after
+        clearing the columns ``clear`` (1-based) from ``from_row`` down; nothing else of the sheet
+        changes. Call after :meth:`add_sheets` (``scratch_sheet`` is one of its scratch sheets)."""
+        ours = parse(_restyle(self.scratch.read(self.scratch.sheet_part(scratch_sheet)), self.merged), "cells")
+        cells: dict[int, list[etree._Element]] = {}
+        for row in ours.iter(f"{{{MAIN}}}row"):
+            cells[int(row.get("r"))] = [c for c in row if etree.QName(c).localname == "c"]
+        columns = list(ours.iter(f"{{{MAIN}}}col"))
+        clear = clear | {_column_of(c.get("r")) for row in cells.values() for c in row}
+        self.edit_part(sheet.part, lambda data: _graft(data, cells, columns, clear, from_row))
+
+    def dynamic_array(self) -> int:
+        """The cell-metadata index (``cm``) that marks a formula as a spilling dynamic array, adding
+        the metadata Excel writes for one if the workbook has none."""
+        rel = next((r for r in self.package.relationships(self.package.workbook_part) if r.type == METADATA_REL), None)
+        if rel is None:
+            self.add_workbook_part(self._new_name("xl/metadata.xml"), METADATA_TYPE, METADATA_REL, METADATA)
+            return 1
+        original = self.changed.get(rel.target) or self.package.read(rel.target)
+        root = parse(original, rel.target)
+        index, changed = _dynamic_array_index(root)
+        if changed:
+            self.changed[rel.target] = serialise(root, original)
+        return index
 
     def edit_part(self, part: str, edit: Callable[[bytes], bytes]) -> None:
         """Change one existing part (e.g. cells added to the partner sheet)."""
@@ -357,13 +406,129 @@ class Assembly:
         override.set("ContentType", content_type)
 
     def _new_name(self, part: str) -> str:
-        """``xl/worksheets/sheet1.xml`` -> the first ``xl/worksheets/sheetN.xml`` no part has."""
-        stem, _, extension = _NUMBERED.match(part).groups()
+        """``xl/worksheets/sheet1.xml`` -> the first ``xl/worksheets/sheetN.xml`` no part has
+        (``xl/metadata.xml`` itself when it is free)."""
+        stem, digits, extension = _NUMBERED.match(part).groups()
         taken = {n.casefold() for n in (*(set(self.package.infos) - self.removed), *self.changed)}
+        if not digits and part.casefold() not in taken:
+            return part
         k = 1
         while f"{stem}{k}{extension}".casefold() in taken:
             k += 1
         return f"{stem}{k}{extension}"
+
+
+def _column_of(ref: str) -> int:
+    return column_index_from_string(re.match(r"[A-Z]+", ref).group(0))
+
+
+def _graft(data: bytes, cells: dict[int, list[etree._Element]], columns: list[etree._Element], clear: set[int],
+           from_row: int) -> bytes:
+    """A user's sheet XML with the columns ``clear`` emptied from ``from_row`` down and ``cells`` (by
+    row number) put in, each row's cells kept in column order."""
+    root = parse(data, "sheet")
+    sheet_data = root.find(f"{{{MAIN}}}sheetData")
+    rows: dict[int, etree._Element] = {}
+    number = 0
+    for row in sheet_data.iter(f"{{{MAIN}}}row"):
+        number = int(row.get("r") or number + 1)
+        rows[number] = row
+        if number >= from_row:
+            column = 0
+            for cell in list(row.iterchildren(f"{{{MAIN}}}c")):
+                column = _column_of(cell.get("r")) if cell.get("r") else column + 1
+                if column in clear:
+                    row.remove(cell)
+    for number, new in sorted(cells.items()):
+        row = rows.get(number)
+        if row is None:
+            row = etree.Element(f"{{{MAIN}}}row")
+            row.set("r", str(number))
+            before = [n for n in rows if n < number]
+            if before:
+                rows[max(before)].addnext(row)
+            else:
+                sheet_data.insert(0, row)
+            rows[number] = row
+        row.attrib.pop("spans", None)  # an optional hint, now out of date
+        for cell in new:
+            column = _column_of(cell.get("r"))
+            placed = [c for c in row.iterchildren(f"{{{MAIN}}}c") if c.get("r") and _column_of(c.get("r")) < column]
+            if placed:
+                placed[-1].addnext(cell)
+            else:
+                row.insert(0, cell)
+    if columns:
+        cols = root.find(f"{{{MAIN}}}cols")
+        if cols is None:
+            cols = etree.Element(f"{{{MAIN}}}cols")
+            sheet_data.addprevious(cols)
+        spans = [(int(c.get("min")), int(c.get("max"))) for c in cols.iterchildren(f"{{{MAIN}}}col")]
+        for col in columns:
+            low, high = int(col.get("min")), int(col.get("max"))
+            if not any(a <= high and low <= b for a, b in spans):  # a width the user set stays theirs
+                later = [c for c in cols.iterchildren(f"{{{MAIN}}}col") if int(c.get("min")) > high]
+                if later:
+                    later[0].addprevious(col)
+                else:
+                    cols.append(col)
+                spans.append((low, high))
+    dimension = root.find(f"{{{MAIN}}}dimension")
+    if dimension is not None and cells:
+        ref = dimension.get("ref", "A1")
+        first, top, last, bottom = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
+        last = max([last, *(_column_of(c.get("r")) for row in cells.values() for c in row)])
+        dimension.set("ref", f"{get_column_letter(first)}{top}:{get_column_letter(last)}{max(bottom, max(cells))}")
+    return serialise(root, data)
+
+
+def _dynamic_array_index(root: etree._Element) -> tuple[int, bool]:
+    """In a cell-metadata part: the 1-based index of the cell metadata that marks a dynamic array,
+    and whether it had to be added."""
+    types = root.find(f"{{{MAIN}}}metadataTypes")
+    if types is None:
+        types = etree.Element(f"{{{MAIN}}}metadataTypes")
+        root.insert(0, types)
+    names = [t.get("name") for t in types.iterchildren(f"{{{MAIN}}}metadataType")]
+    changed = "XLDAPR" not in names
+    if changed:
+        types.append(copy.deepcopy(_METADATA.find(f"{{{MAIN}}}metadataTypes/{{{MAIN}}}metadataType")))
+        types.set("count", str(len(names) + 1))
+        names.append("XLDAPR")
+    kind = names.index("XLDAPR") + 1
+    future = next((f for f in root.iterchildren(f"{{{MAIN}}}futureMetadata") if f.get("name") == "XLDAPR"), None)
+    if future is None:
+        future = copy.deepcopy(_METADATA.find(f"{{{MAIN}}}futureMetadata"))
+        future.set("count", "0")
+        for block in list(future):
+            future.remove(block)
+        types.addnext(future)
+        changed = True
+    dynamic = [k for k, block in enumerate(future.iterchildren(f"{{{MAIN}}}bk"))
+               if any(e.get("fDynamic") in ("1", "true") and e.get("fCollapsed") in (None, "0", "false")
+                      for e in block.iter(f"{{{XDA}}}dynamicArrayProperties"))]
+    if not dynamic:
+        future.append(copy.deepcopy(_METADATA.find(f"{{{MAIN}}}futureMetadata/{{{MAIN}}}bk")))
+        future.set("count", str(len(list(future.iterchildren(f"{{{MAIN}}}bk")))))
+        dynamic = [len(list(future.iterchildren(f"{{{MAIN}}}bk"))) - 1]
+        changed = True
+    cell = root.find(f"{{{MAIN}}}cellMetadata")
+    if cell is None:
+        cell = etree.Element(f"{{{MAIN}}}cellMetadata")
+        cell.set("count", "0")
+        (root.findall(f"{{{MAIN}}}futureMetadata")[-1]).addnext(cell)
+        changed = True
+    for k, block in enumerate(cell.iterchildren(f"{{{MAIN}}}bk"), start=1):
+        records = list(block.iterchildren(f"{{{MAIN}}}rc"))
+        if len(records) == 1 and records[0].get("t") == str(kind) and records[0].get("v") == str(dynamic[0]):
+            return k, changed
+    block = etree.SubElement(cell, f"{{{MAIN}}}bk")
+    record = etree.SubElement(block, f"{{{MAIN}}}rc")
+    record.set("t", str(kind))
+    record.set("v", str(dynamic[0]))
+    count = len(list(cell.iterchildren(f"{{{MAIN}}}bk")))
+    cell.set("count", str(count))
+    return count, True
 
 
 class _Scratch:
