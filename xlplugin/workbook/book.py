@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string
 from openpyxl.utils.cell import range_boundaries
 
 from xlplugin.workbook.package import Package, Sheet, WorkbookError
@@ -60,11 +60,11 @@ class Book:
                                 "pscore reads rows of cells (choose another sheet with --sheet)")
         xml = self.package.read(sheet.part)
         scan = _Scan(xml)
-        rows, cols = scan.extent()
+        rows, cols, farthest = scan.extent()
         if rows * cols > MAX_CELLS:
             raise WorkbookError(
-                f"{self.path}: sheet '{name}' has values as far as {get_column_letter(cols)}{rows} "
-                f"({rows:,} rows x {cols:,} columns), more than the {MAX_CELLS:,} cells pscore reads from a sheet; "
+                f"{self.path}: sheet '{name}' spans {rows:,} rows x {cols:,} columns up to its farthest values "
+                f"({', '.join(farthest)}), more than the {MAX_CELLS:,} cells pscore reads from a sheet; "
                 "delete the stray cells far below or to the right of the table")
         hidden, errors = scan.hidden_rows(), scan.errors()
         del xml, scan
@@ -117,8 +117,8 @@ class _Scan:
         self.raw = (found.group(1) or b"") if found else b""
         self.prefix = re.escape(self.raw)
 
-    def extent(self) -> tuple[int, int]:
-        """``(rows, columns)`` from A1 to the farthest cell holding a value.
+    def extent(self) -> tuple[int, int, list[str]]:
+        """``(rows, columns, farthest cells)`` from A1 to the farthest cell holding a value.
 
         A quick bound over every cell comes first (cells as Excel writes them: ``<c r="B7" ...>``);
         only when it is too large (a styled empty cell far away, say) are the cells that hold values
@@ -127,22 +127,28 @@ class _Scan:
         p, tag = self.prefix, b"<" + self.raw + b"c"
         cell = rb"<" + p + rb'c\b[^>]*?\sr="([A-Z]{1,3})([0-9]+)"'
         if self.xml.count(tag + b" ") == self.xml.count(tag + b' r="') and not re.search(rb"<" + p + rb"c[\t\r\n]", self.xml):
-            rows, cols = self._box(re.findall(rb"<" + p + rb'c r="([A-Z]{1,3})([0-9]+)"', self.xml))
+            rows, cols, farthest = self._box(re.findall(rb"<" + p + rb'c r="([A-Z]{1,3})([0-9]+)"', self.xml))
         else:  # attributes in another order, or cells placed by their row alone
-            rows, cols = self._box(re.findall(cell, self.xml))
+            rows, cols, farthest = self._box(re.findall(cell, self.xml))
             rows = max([rows, *map(int, re.findall(rb"<" + p + rb'row\b[^>]*?\sr="([0-9]+)"', self.xml))])
         if rows * cols <= MAX_CELLS:
-            return rows, cols
+            return rows, cols, farthest
         value = (rb"[^>]*(?<!/)>(?:<" + p + rb"f\b[^>]*/>|<" + p + rb"f\b[^>]*>[^<]*</" + p + rb"f>)?<" + p
                  + rb"(?:v>[^<]|is>)")
         return self._box(re.findall(cell + value, self.xml))
 
     @staticmethod
-    def _box(refs: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    def _box(refs: list[tuple[bytes, bytes]]) -> tuple[int, int, list[str]]:
+        """Rows and columns spanned by cell references ``(letters, digits)``, and the references of a
+        cell on the last row and one in the last column."""
         if not refs:
-            return 0, 0
-        letters = {c for c, _ in refs}
-        return max(int(r) for r in {r for _, r in refs}), max(column_index_from_string(c.decode()) for c in letters)
+            return 0, 0, []
+        rows = max(int(r) for r in {r for _, r in refs})
+        letters = max({c for c, _ in refs}, key=lambda c: (len(c), c))
+        last_row = next(c + r for c, r in refs if int(r) == rows)
+        last_column = next(c + r for c, r in refs if c == letters)
+        return rows, column_index_from_string(letters.decode()), list(dict.fromkeys(
+            (last_row.decode(), last_column.decode())))
 
     def hidden_rows(self) -> set[int]:
         rows = re.finditer(rb"<" + self.prefix + rb'row\b[^>]*?\shidden="(?:1|true)"[^>]*>', self.xml)
