@@ -123,10 +123,12 @@ class Assembly:
 
     # ------------------------------------------------------------------ pscore's sheets
 
-    def add_sheets(self, scratch: Workbook, placements: list[Placement], select: str | None = None) -> dict[str, str]:
+    def add_sheets(self, scratch: Workbook, placements: list[Placement], select: str | None = None,
+                   rows: dict[str, bytes] | None = None) -> dict[str, str]:
         """Transplant the sheets of ``scratch`` (named as ``placements`` say) into the package; returns
         each one's new part. With ``select``, the workbook opens on that sheet, the only one selected;
-        otherwise the user's selected sheet stays the one selected."""
+        otherwise the user's selected sheet stays the one selected. ``rows`` (sheet name -> sheet XML
+        rows, :func:`rows.sheet_rows`) go below the rows openpyxl wrote on that sheet."""
         for worksheet in scratch.worksheets:
             worksheet.sheet_view.tabSelected = worksheet.title == select
         parts = self.scratch = _Scratch(scratch)
@@ -138,7 +140,10 @@ class Assembly:
         sheets = self.workbook.find(f"{{{MAIN}}}sheets")
         first, written = [], {}
         for placement in placements:
-            part = written[placement.name] = self._copy(parts, parts.sheet_part(placement.name), merged, copied)
+            source = parts.sheet_part(placement.name)
+            if rows and placement.name in rows:
+                parts.parts[source] = _append_rows(parts.read(source), rows[placement.name])
+            part = written[placement.name] = self._copy(parts, source, merged, copied)
             target = relative(self.package.workbook_part, part)
             if placement.replaces is not None:
                 rel = next(r for r in self.workbook_rels if r.get("Id") == placement.replaces.rid)
@@ -559,6 +564,17 @@ class _Scratch:
         rid = next(s.get(f"{{{REL}}}id") for s in workbook.iter(f"{{{MAIN}}}sheet") if s.get("name") == name)
         rels = self.relationships("xl/workbook.xml")
         return target_of("xl/workbook.xml", next(r.get("Target") for r in rels if r.get("Id") == rid))
+
+
+def _append_rows(sheet: bytes, rows: bytes) -> bytes:
+    """A sheet openpyxl wrote with ``rows`` (numbered below its own) added, and its extent updated."""
+    if not rows:
+        return sheet
+    sheet = sheet.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)
+    end = sheet.index(b"</sheetData>")
+    last = re.search(rb'<row r="([0-9]+)"', rows[rows.rindex(b"<row "):]).group(1)
+    sheet = sheet[:end] + rows + sheet[end:]
+    return re.sub(rb'(<dimension ref="[A-Z]+[0-9]+:[A-Z]+)[0-9]+"', rb'\g<1>' + last + b'"', sheet, count=1)
 
 
 def _restyle(data: bytes, merged: styles.Merged) -> bytes:

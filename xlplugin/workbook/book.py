@@ -60,11 +60,11 @@ class Book:
                                 "pscore reads rows of cells (choose another sheet with --sheet)")
         xml = self.package.read(sheet.part)
         scan = _Scan(xml)
-        rows, cols, farthest = scan.extent()
+        rows, cols = scan.extent()
         if rows * cols > MAX_CELLS:
             raise WorkbookError(
                 f"{self.path}: sheet '{name}' spans {rows:,} rows x {cols:,} columns up to its farthest values "
-                f"({', '.join(farthest)}), more than the {MAX_CELLS:,} cells pscore reads from a sheet; "
+                f"({', '.join(scan.farthest())}), more than the {MAX_CELLS:,} cells pscore reads from a sheet; "
                 "delete the stray cells far below or to the right of the table")
         hidden, errors = scan.hidden_rows(), scan.errors()
         del xml, scan
@@ -107,6 +107,13 @@ class Book:
         return out
 
 
+def _span(columns: set[bytes], rows: set[bytes]) -> tuple[int, int]:
+    """Rows and columns from A1 to the cells whose references use these letters and digits."""
+    if not columns or not rows:
+        return 0, 0
+    return max(map(int, rows)), max(column_index_from_string(c.decode()) for c in columns)
+
+
 class _Scan:
     """What the reader needs from a sheet's XML and the values do not say, found by pattern search
     (far cheaper than parsing): how far its cells reach, its hidden rows and its error cells."""
@@ -117,38 +124,45 @@ class _Scan:
         self.raw = (found.group(1) or b"") if found else b""
         self.prefix = re.escape(self.raw)
 
-    def extent(self) -> tuple[int, int, list[str]]:
-        """``(rows, columns, farthest cells)`` from A1 to the farthest cell holding a value.
+    def extent(self) -> tuple[int, int]:
+        """``(rows, columns)`` from A1 to the farthest cell holding a value.
 
-        A quick bound over every cell comes first (cells as Excel writes them: ``<c r="B7" ...>``);
-        only when it is too large (a styled empty cell far away, say) are the cells that hold values
-        picked out one by one.
+        A quick bound comes first, for cells as every writer puts them (``<c r="B7" ...>`` inside
+        their row): the rows' numbers and the cells' column letters. Only when it is too large (a
+        styled empty cell far away, say), or a cell claims a row past 999,999, are the cells that
+        hold values picked out one by one.
         """
-        p, tag = self.prefix, b"<" + self.raw + b"c"
-        cell = rb"<" + p + rb'c\b[^>]*?\sr="([A-Z]{1,3})([0-9]+)"'
-        if self.xml.count(tag + b" ") == self.xml.count(tag + b' r="') and not re.search(rb"<" + p + rb"c[\t\r\n]", self.xml):
-            rows, cols, farthest = self._box(re.findall(rb"<" + p + rb'c r="([A-Z]{1,3})([0-9]+)"', self.xml))
+        plain = rb"<" + self.prefix + rb'c r="'
+        if re.search(rb"<" + self.prefix + rb'c(?:>|[\t\r\n]| (?!r="))', self.xml) is None:
+            columns = set(re.findall(plain + rb"([A-Z]{1,3})", self.xml))
+            far = re.search(plain + rb"[A-Z]{1,3}[0-9]{7}", self.xml) is not None
         else:  # attributes in another order, or cells placed by their row alone
-            rows, cols, farthest = self._box(re.findall(cell, self.xml))
-            rows = max([rows, *map(int, re.findall(rb"<" + p + rb'row\b[^>]*?\sr="([0-9]+)"', self.xml))])
-        if rows * cols <= MAX_CELLS:
-            return rows, cols, farthest
+            columns, far = {c for c, _ in re.findall(self._cell, self.xml)}, True
+        rows = set(re.findall(rb"<" + self.prefix + rb'row(?: [^>]*?)? r="([0-9]+)"', self.xml))
+        box = _span(columns, rows)
+        if not far and box[0] * box[1] <= MAX_CELLS:
+            return box
+        refs = self._valued()
+        return _span({c for c, _ in refs}, {r for _, r in refs})
+
+    def farthest(self) -> list[str]:
+        """A cell holding a value on the last row and one in the last column, to name in messages."""
+        refs = self._valued()
+        rows, columns = _span({c for c, _ in refs}, {r for _, r in refs})
+        last_row = next(c + r for c, r in refs if int(r) == rows)
+        last_column = next(c + r for c, r in refs if column_index_from_string(c.decode()) == columns)
+        return list(dict.fromkeys((last_row.decode(), last_column.decode())))
+
+    @property
+    def _cell(self) -> bytes:
+        return rb"<" + self.prefix + rb'c\b[^>]*?\sr="([A-Z]{1,3})([0-9]+)"'
+
+    def _valued(self) -> list[tuple[bytes, bytes]]:
+        """``(letters, digits)`` of every cell holding a value (a ``<v>`` with text, or inline text)."""
+        p = self.prefix
         value = (rb"[^>]*(?<!/)>(?:<" + p + rb"f\b[^>]*/>|<" + p + rb"f\b[^>]*>[^<]*</" + p + rb"f>)?<" + p
                  + rb"(?:v>[^<]|is>)")
-        return self._box(re.findall(cell + value, self.xml))
-
-    @staticmethod
-    def _box(refs: list[tuple[bytes, bytes]]) -> tuple[int, int, list[str]]:
-        """Rows and columns spanned by cell references ``(letters, digits)``, and the references of a
-        cell on the last row and one in the last column."""
-        if not refs:
-            return 0, 0, []
-        rows = max(int(r) for r in {r for _, r in refs})
-        letters = max({c for c, _ in refs}, key=lambda c: (len(c), c))
-        last_row = next(c + r for c, r in refs if int(r) == rows)
-        last_column = next(c + r for c, r in refs if c == letters)
-        return rows, column_index_from_string(letters.decode()), list(dict.fromkeys(
-            (last_row.decode(), last_column.decode())))
+        return re.findall(self._cell + value, self.xml)
 
     def hidden_rows(self) -> set[int]:
         rows = re.finditer(rb"<" + self.prefix + rb'row\b[^>]*?\shidden="(?:1|true)"[^>]*>', self.xml)

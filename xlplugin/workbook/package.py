@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -243,11 +244,8 @@ def save(package: Package, path: "str | Path", changed: dict[str, bytes], remove
                 if name in changed:
                     out.writestr(_info(name, date), changed[name])
                     continue
-                if name in removed:
-                    continue
-                copy = zipfile.ZipInfo(name, info.date_time)
-                copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
-                out.writestr(copy, source.read(info))
+                if name not in removed:
+                    _copy_stored(source, info, out)
             for name, data in changed.items():
                 if name not in package.infos:
                     out.writestr(_info(name, date), data)
@@ -256,6 +254,28 @@ def save(package: Package, path: "str | Path", changed: dict[str, bytes], remove
         return atomic_write(path, write)
     except (zipfile.BadZipFile, EOFError) as exc:
         raise package.unreadable(str(exc)) from None
+
+
+def _copy_stored(source: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
+    """Copy one member as it is stored: its compressed bytes, CRC and sizes unchanged (so nothing is
+    decompressed and compressed again), through the attributes zipfile's own writers use."""
+    if source.fp is None or out.fp is None:
+        raise ValueError("archive closed")
+    source.fp.seek(info.header_offset)
+    header = struct.unpack(zipfile.structFileHeader, source.fp.read(zipfile.sizeFileHeader))
+    if header[0] != zipfile.stringFileHeader:
+        raise zipfile.BadZipFile(f"{info.filename}: bad local header")
+    source.fp.seek(header[zipfile._FH_FILENAME_LENGTH] + header[zipfile._FH_EXTRA_FIELD_LENGTH], 1)
+    data = source.fp.read(info.compress_size)
+    copy = zipfile.ZipInfo(info.filename, info.date_time)
+    copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
+    copy.CRC, copy.compress_size, copy.file_size = info.CRC, info.compress_size, info.file_size
+    copy.header_offset = out.fp.tell()
+    out.fp.write(copy.FileHeader())
+    out.fp.write(data)
+    out.filelist.append(copy)
+    out.NameToInfo[copy.filename] = copy
+    out.start_dir = out.fp.tell()
 
 
 def _info(name: str, date: tuple) -> zipfile.ZipInfo:

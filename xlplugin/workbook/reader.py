@@ -125,7 +125,7 @@ def read_grid(grid: list[list[Any]], model: ScoringModel, sheet: str, *, source:
     cells as ``(min_row, min_col, max_row, max_col)``, ``hidden`` the hidden row numbers; rows and
     columns are 1-based positions in ``grid``.
     """
-    grid = [list(row) for row in grid]
+    grid = [row if isinstance(row, list) else list(row) for row in grid]  # rows are only read, never changed
     names = column_names(model)
     header_at, first_col, last_col, last_row = _locate(grid, names, tables)
     if header_at is None:
@@ -191,8 +191,12 @@ def _locate(grid, names, tables) -> tuple[int | None, int, int, int]:
         return None, 1, 1, 0
     filled = [c for c, v in enumerate(grid[best - 1], start=1) if _filled(v)]
     first = filled[0] if filled else 1
-    last = max([c for row in grid[best:] for c, v in enumerate(row, start=1) if _filled(v)] + filled + [first])
-    return best, first, last, len(grid)
+    below = grid[best:]
+    width = max((len(row) for row in below), default=0)
+    # the last column holding anything below the header: looked for from the right, so a full
+    # table costs one cell per row of its last column, not every cell
+    used = next((c for c in range(width, 0, -1) if any(c <= len(row) and _filled(row[c - 1]) for row in below)), 0)
+    return best, first, max([used, *filled, first]), len(grid)
 
 
 def _header_labels(grid, header_at: int, first_col: int, last_col: int, merged) -> list[Any]:
