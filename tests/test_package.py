@@ -37,8 +37,12 @@ AS_OF = dt.date(2026, 11, 1)
 MODEL = load_model("default")
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real-workbooks"
 REAL_SHEETS = {"smaity_macros1.xlsm": "Sheet1"}  # the partner sheet, where it is not Partners
-#: Attributes that count or point at what a part lists, so they change when pscore adds to it.
+#: Attributes that count or point at what a part lists, so they change when pscore adds to it
+#: (``element@attribute`` for one element's only).
 COUNTS = {"count", "size"}
+#: What excel init may also change: sheet positions (Read me goes first), the selected tab, and the
+#: partner sheet's extent and row spans, which grow with the formula columns.
+INIT = COUNTS | {"activeTab", "firstSheet", "localSheetId", "tabSelected", "row@spans", "dimension@ref"}
 #: A stand-in VBA project: the bytes must arrive untouched, and the output must stay macro-enabled.
 VBA = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 4
 
@@ -58,8 +62,10 @@ def elements(xml: bytes, ignore: set[str]) -> Counter:
     for element in etree.fromstring(xml).iter():
         if not isinstance(element.tag, str):
             continue
+        name = etree.QName(element).localname
         path = "/".join(etree.QName(e).localname for e in [*reversed(list(element.iterancestors())), element])
-        attributes = tuple(sorted((k, v) for k, v in element.attrib.items() if etree.QName(k).localname not in ignore))
+        attributes = tuple(sorted((k, v) for k, v in element.attrib.items()
+                                  if not {etree.QName(k).localname, f"{name}@{etree.QName(k).localname}"} & ignore))
         text = "" if etree.QName(element).localname == "i4" else (element.text or "").strip()  # app.xml's counts
         out[path, attributes, text] += 1
     return out
@@ -78,8 +84,13 @@ def assert_kept(source: Path, output: Path, may_change: set[str], ignore: set[st
                 same += 1
                 continue
             assert name in may_change, f"{name} was changed"
-            missing = elements(old, ignore) - elements(new, ignore)
-            assert not missing, f"{name} lost {list(missing)[:3]}"
+            before_elements, after_elements = elements(old, ignore), elements(new, ignore)
+            added = list((after_elements - before_elements).elements())
+            for path, attributes, text in (before_elements - after_elements).elements():
+                # an element may gain attributes (calcPr asked to calculate on opening), never lose any
+                grown = next((a for a in added if a[0] == path and a[2] == text and set(attributes) <= set(a[1])), None)
+                assert grown is not None, f"{name} lost {(path, attributes, text)}"
+                added.remove(grown)
             changed.append(name)
     return same, changed
 
@@ -129,6 +140,21 @@ def test_a_real_workbook_scored_keeps_every_part(path, tmp_path):
     theirs = Package(path).sheet("Dashboard") is not None  # a user's own Dashboard stays theirs
     assert_pscore_sheets(output, scored, "Dashboard (pscore)" if theirs else "Dashboard")
     assert ("pscore's Dashboard sheet is 'Dashboard (pscore)'" in done.stdout) == theirs
+    assert_opens_in_libreoffice(output, tmp_path)
+
+
+@pytest.mark.parametrize("path", real_workbooks(), ids=lambda p: p.name if p else "absent")
+def test_a_real_workbook_set_up_for_excel_keeps_every_part(path, tmp_path):
+    sheet = REAL_SHEETS.get(path.name, "Partners")
+    output = tmp_path / f"ready{path.suffix}"
+    done = pscore("excel", "init", str(path), "-o", str(output), "--sheet", sheet, "--as-of", AS_OF.isoformat())
+    assert done.returncode == 0, done.stderr
+    package = Package(path)
+    selected = {s.part for s in package.sheets if re.search(rb'tabSelected="(1|true)"', package.read(s.part))}
+    _, changed = assert_kept(path, output, listing_parts(path) | {package.sheet(sheet).part} | selected, INIT)
+    assert package.sheet(sheet).part in changed
+    book = Package(output)
+    assert [s.name for s in book.sheets[:2]] == ["Read me", "pscore"] and book.pscore_sheet("Model") is not None
     assert_opens_in_libreoffice(output, tmp_path)
 
 
@@ -254,12 +280,11 @@ def rewrite_part(source: Path, target: Path, part: str, edit) -> None:
 
 def edit_model_cell(output: Path, target: Path, key: str, column: int, value: float) -> None:
     """Type ``value`` into column ``column`` of the Model-sheet row ``key``, changing nothing else."""
-    package = Package(output)
-    part = package.pscore_sheet("Model").part
-    row = next(r for r, values in enumerate(load_workbook(output, read_only=True)["Model"].values, start=1)
+    model = Package(output).pscore_sheet("Model")
+    row = next(r for r, values in enumerate(load_workbook(output, read_only=True)[model.name].values, start=1)
                if values[0] == key)
     ref = f"{'ABCDEFGHI'[column - 1]}{row}"
-    rewrite_part(output, target, part, lambda xml: re.sub(
+    rewrite_part(output, target, model.part, lambda xml: re.sub(
         rf'(<c r="{ref}"[^>]*>)<v>[^<]*</v>'.encode(), rf"\g<1><v>{value!r}</v>".encode(), xml))
 
 
@@ -288,8 +313,7 @@ def test_excel_init_keeps_every_part_but_the_partner_cells(rich, tmp_path):
     package = Package(source)
     partners = package.sheet("Partners").part
     selected = {s.part for s in package.sheets if b'tabSelected="1"' in package.read(s.part)}
-    _, changed = assert_kept(source, ready, listing_parts(source) | {partners} | selected,
-                             COUNTS | {"activeTab", "firstSheet", "localSheetId", "tabSelected", "spans", "ref"})
+    _, changed = assert_kept(source, ready, listing_parts(source) | {partners} | selected, INIT)
     assert partners in changed
     with zipfile.ZipFile(ready) as archive:
         assert archive.read("xl/vbaProject.bin") == VBA
@@ -391,3 +415,52 @@ def test_a_styled_empty_cell_far_away_is_ignored(tmp_path):
     done = pscore("score", str(book), "-o", str(tmp_path / "out.csv"), "--as-of", AS_OF.isoformat())
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Scored 30 partners")
+
+
+# ------------------------------------------------------------------ pscore's sheets among the user's
+
+
+def test_the_model_sheet_pscore_wrote_is_read_even_next_to_the_users_own(tmp_path):
+    """A user's sheet called Model is theirs: pscore's goes beside it, and --model-sheet and model
+    export read pscore's, naming its cells by its own name."""
+    import xlsxwriter
+
+    source = tmp_path / "mine.xlsx"
+    frame = generate(n_partners=20, seed=3, as_of=AS_OF).partners[["partner_id", "partner_type", "region", "deals_won"]]
+    book = xlsxwriter.Workbook(str(source))
+    sheet = book.add_worksheet("Partners")
+    sheet.write_row(0, 0, list(frame.columns))
+    for r, row in enumerate(frame.itertuples(index=False), start=1):
+        sheet.write_row(r, 0, [None if pd.isna(v) else v for v in row])
+    book.add_worksheet("Model").write("A1", "our own budget model")
+    book.close()
+    scored = tmp_path / "scored.xlsx"
+    done = pscore("score", str(source), "-o", str(scored), "--as-of", AS_OF.isoformat())
+    assert done.returncode == 0 and "pscore's Model sheet is 'Model (pscore)'" in done.stdout, done.stderr
+    assert load_workbook(scored)["Model"]["A1"].value == "our own budget model"
+    edited = tmp_path / "edited.xlsx"
+    edit_model_cell(scored, edited, "weights.*.deals_won", 5, -2.0)
+    done = pscore("score", str(edited), "-o", str(tmp_path / "again.csv"), "--model-sheet")
+    assert done.returncode == 2 and "'Model (pscore)'!E23 (weights.revenue.deals_won)" in done.stderr, done.stderr
+    edit_model_cell(scored, edited, "weights.*.deals_won", 5, 5.0)
+    done = pscore("model", "export", "--from-workbook", str(edited), "-o", str(tmp_path / "model.yaml"))
+    assert done.returncode == 0 and "weights.revenue.deals_won: 3 -> 5" in done.stdout, done.stderr
+    done = pscore("score", str(source), "-o", str(tmp_path / "x.csv"), "--model-sheet")
+    assert done.returncode == 2 and "no Model sheet written by pscore" in done.stderr  # the user's is not pscore's
+
+
+def test_dates_follow_a_1904_workbook(tmp_path):
+    """pscore's date cells count days the way the workbook does (1904 in some old Mac workbooks)."""
+    import xlsxwriter
+
+    source = tmp_path / "mac.xlsx"
+    book = xlsxwriter.Workbook(str(source), {"date_1904": True})
+    sheet = book.add_worksheet("Partners")
+    sheet.write_row(0, 0, ["partner_id", "deals_won", "onboarding_start"])
+    sheet.write_row(1, 0, ["P1", 3])
+    sheet.write_datetime(1, 2, dt.datetime(2026, 1, 15), book.add_format({"num_format": "yyyy-mm-dd"}))
+    book.close()
+    assert pipeline.score_workbook(source, MODEL, AS_OF).partners.frame.loc[2, "onboarding_start"] == dt.date(2026, 1, 15)
+    ready = tmp_path / "ready.xlsx"
+    assert pscore("excel", "init", str(source), "-o", str(ready), "--as-of", "2026-11-24").returncode == 0
+    assert load_workbook(ready)["pscore"]["B4"].value == dt.datetime(2026, 11, 24)

@@ -495,6 +495,20 @@ def test_score_macro_writes_the_scores_sheet_like_pscore_score(xl, demo, monkeyp
     assert book["Scores"].cleared and [s.name for s in book] == ["pscore", "Partners", "Model", "Scores"]
 
 
+def test_score_macro_never_clears_a_users_own_scores_sheet(xl, demo, monkeypatch):
+    import xlwings
+
+    theirs = FakeSheet("Scores")  # the user's, without pscore's marker
+    book = FakeBook(FakeSheet("Partners", xlwings_read(demo.grid)), theirs)
+    monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
+    xl.macros.pscore_score_workbook()
+    assert book.alerts == [] and not theirs.cleared and theirs.written is None
+    ours = book["Scores (pscore)"]
+    assert ours.written[0][0] == "Partner scores" and [n.refers_to for n in ours.names] == ['="Scores"']
+    xl.macros.pscore_score_workbook()  # again: pscore's sheet is found by its marker and rewritten
+    assert ours.cleared and [s.name for s in book] == ["Partners", "Scores", "Scores (pscore)"]
+
+
 def test_macros_show_problems_in_a_message_box(xl, demo, monkeypatch):
     import xlwings
 

@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter, quote_sheetname
 from openpyxl.worksheet.formula import ArrayFormula
@@ -27,7 +26,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from scoring import ScoringModel, load_model
 
 from xlplugin.workbook import model_sheet
-from xlplugin.workbook.assemble import Assembly, place
+from xlplugin.workbook.assemble import Assembly, place, scratch_workbook
 from xlplugin.workbook.book import Book
 from xlplugin.workbook.save import set_cell
 from xlplugin.workbook.reader import WorkbookError, open_workbook, read_table
@@ -82,8 +81,7 @@ def init_workbook(source: "str | Path", output: "str | Path", as_of: dt.date, sh
             f"The workbook's own {CONF} sheet is kept as it is; add UDF Modules = {UDF_MODULES} to it for "
             "Import Functions to find pscore's functions."]
     names = {p.role: p.name for p in placements}
-    scratch = Workbook()
-    scratch.remove(scratch.active)
+    scratch = scratch_workbook(book.package)
     sheets = {p.role: scratch.create_sheet(p.name) for p in placements}
     if existing_model:
         model_name, model_rows = existing_model, len(book.grid(existing_model).values)

@@ -26,6 +26,7 @@ from lxml import etree
 from openpyxl import Workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.datetime import MAC_EPOCH
 from openpyxl.writer.excel import ExcelWriter
 
 from xlplugin.workbook import styles
@@ -92,6 +93,17 @@ def place(package: Package, roles: Iterable[str], first: Iterable[str] = ()) -> 
         taken.add(name.casefold())
         out.append(Placement(role, name, None, role in first))
     return out, notes
+
+
+def scratch_workbook(package: Package) -> Workbook:
+    """An empty openpyxl workbook for pscore's sheets, counting dates as ``package`` does (a workbook
+    made on an old Mac counts from 1904)."""
+    scratch = Workbook()
+    scratch.remove(scratch.active)
+    settings = package.workbook_xml.find(f"{{{MAIN}}}workbookPr")
+    if settings is not None and settings.get("date1904") in ("1", "true"):
+        scratch.epoch = MAC_EPOCH
+    return scratch
 
 
 def free_name(role: str, taken: set[str]) -> str:

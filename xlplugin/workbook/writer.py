@@ -13,7 +13,6 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
@@ -23,7 +22,7 @@ from scoring import ScoreResult
 
 from xlplugin.workbook import dashboard
 from xlplugin.workbook import model_sheet
-from xlplugin.workbook.assemble import Assembly, place
+from xlplugin.workbook.assemble import Assembly, place, scratch_workbook
 from xlplugin.workbook.book import Book
 from xlplugin.workbook.rows import sheet_rows
 from xlplugin.workbook.save import set_cell, title
@@ -57,8 +56,7 @@ def write(book: Book, result: ScoreResult, partners: SheetData, history: SheetDa
     """
     placements, notes = place(book.package, GENERATED)
     names = {p.role: p.name for p in placements}
-    scratch = Workbook()
-    scratch.remove(scratch.active)
+    scratch = scratch_workbook(book.package)
     bodies = {names[SCORES]: _scores(scratch.create_sheet(names[SCORES]), result),
               names[QUALITY]: _quality(scratch.create_sheet(names[QUALITY]), result, partners, issues)}
     model_sheet.write(scratch.create_sheet(names[model_sheet.MODEL]), result.model)
