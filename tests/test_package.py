@@ -464,3 +464,23 @@ def test_dates_follow_a_1904_workbook(tmp_path):
     ready = tmp_path / "ready.xlsx"
     assert pscore("excel", "init", str(source), "-o", str(ready), "--as-of", "2026-11-24").returncode == 0
     assert load_workbook(ready)["pscore"]["B4"].value == dt.datetime(2026, 11, 24)
+
+
+def test_excel_init_keeps_a_users_own_xlwings_conf(tmp_path):
+    """xlwings reads only a sheet named xlwings.conf: a user's own stays, and the command says what
+    to add to it."""
+    import xlsxwriter
+
+    source = tmp_path / "mine.xlsx"
+    book = xlsxwriter.Workbook(str(source))
+    book.add_worksheet("Partners").write_row(0, 0, ["partner_id", "deals_won"])
+    book.get_worksheet_by_name("Partners").write_row(1, 0, ["P1", 3])
+    book.add_worksheet("xlwings.conf").write_row(0, 0, ["Interpreter_Win", r"C:\Python311\python.exe"])
+    book.close()
+    ready = tmp_path / "ready.xlsx"
+    done = pscore("excel", "init", str(source), "-o", str(ready))
+    assert done.returncode == 0, done.stderr
+    assert "The workbook's own xlwings.conf sheet is kept as it is; add UDF Modules = " in done.stdout
+    conf = load_workbook(ready)["xlwings.conf"]
+    assert (conf["A1"].value, conf["B1"].value) == ("Interpreter_Win", r"C:\Python311\python.exe")
+    assert [s.name for s in Package(ready).sheets].count("xlwings.conf") == 1
