@@ -276,13 +276,12 @@ class Assembly:
         """Open the workbook on sheet ``name``: the user's sheets lose their selected-tab flag, or Excel
         would open with sheets grouped."""
         self._active = next(e for e in self._sheet_elements() if e.get("name") == name)
+        selected = re.compile(rb'(<(?:\w+:)?sheetView\b[^>]*?)\stabSelected="(?:1|true)"')
         for sheet in self.package.sheets:
-            if sheet.part in self.removed or sheet.part in self.changed or sheet.kind not in ("worksheet", "chartsheet"):
+            if sheet.part in self.removed or sheet.kind not in ("worksheet", "chartsheet"):
                 continue
-            data = self.package.read(sheet.part)
-            cleared = re.sub(rb'(<(?:\w+:)?sheetView\b[^>]*?)\stabSelected="(?:1|true)"', rb"\1", data)
-            if cleared != data:
-                self.changed[sheet.part] = cleared
+            if sheet.part in self.changed or selected.search(self.package.head(sheet.part, 1 << 16)):
+                self.edit_part(sheet.part, lambda data: selected.sub(rb"\1", data))
 
     def add_cells(self, sheet: Sheet, scratch_sheet: str, clear: set[int], from_row: int) -> None:
         """Put the cells (and column widths) of ``scratch_sheet`` into the user's ``sheet``, after

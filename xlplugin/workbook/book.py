@@ -83,7 +83,7 @@ class Book:
 
         try:
             with python_calamine.CalamineWorkbook.from_path(str(self.path)) as workbook:
-                data = workbook.get_sheet_by_index(sheet.index)
+                data = workbook.get_sheet_by_name(sheet.name)
                 rows = data.to_python(skip_empty_area=False)
                 merged = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in data.merged_cell_ranges or ()]
         except python_calamine.PasswordError:

@@ -123,15 +123,19 @@ class Package:
                                     "as an Excel Workbook (.xlsx)")
         try:
             with zipfile.ZipFile(self.path) as archive:
-                self.infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+                self.infos = {info.filename: info for info in archive.infolist()}
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise self.unreadable(f"{exc.__class__.__name__}: {exc}") from None
+        if "mimetype" in self.infos and CONTENT_TYPES not in self.infos:
+            raise WorkbookError(f"{self.path}: an OpenDocument spreadsheet (.ods); save it as an Excel Workbook (.xlsx)")
         if CONTENT_TYPES not in self.infos:
             raise self.unreadable("no [Content_Types].xml: not an Office file")
         documents = [r for r in self.relationships("") if r.type == OFFICE_DOCUMENT]
         if not documents or documents[0].target not in self.infos:
             raise self.unreadable("no workbook part")
         self.workbook_part = documents[0].target
+        if "binary" in self.content_type(self.workbook_part):
+            raise WorkbookError(f"{self.path}: an Excel Binary Workbook (.xlsb); save it as an Excel Workbook (.xlsx)")
         namespace = etree.QName(self.workbook_xml).namespace
         if namespace == STRICT_MAIN:
             raise WorkbookError(f"{self.path}: a Strict Open XML workbook; save it in Excel as an Excel Workbook "
@@ -150,6 +154,14 @@ class Package:
         except KeyError:
             raise self.unreadable(f"{part} is missing") from None
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise self.unreadable(f"{part}: {exc}") from None
+
+    def head(self, part: str, size: int) -> bytes:
+        """The first ``size`` bytes of ``part`` (where a sheet keeps its views), without the rest."""
+        try:
+            with zipfile.ZipFile(self.path) as archive, archive.open(self.infos[part]) as member:
+                return member.read(size)
+        except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise self.unreadable(f"{part}: {exc}") from None
 
     def xml(self, part: str) -> etree._Element:
