@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tempfile
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -13,6 +15,7 @@ from openpyxl.worksheet.table import Table
 from scoring import load_model
 from scoring.quality import frame as issues_frame
 from xlplugin.workbook.save import set_cell
+from xlplugin.workbook.book import Book
 from xlplugin.workbook.reader import WorkbookError, open_workbook, read_table
 
 from tests.conftest import variant
@@ -29,6 +32,13 @@ ROWS = [
     ["P005", "=cmd|'/c calc'!A1", "Resellr", "EMEA", "03/04/2025", 0.9, 2, "n/a", "Certified", "Yes", None],
     [1001.0, "Numeric Id Ltd", "reseller", "NA", dt.date(2024, 1, 31), 0.7, " 4 ", 0, "Certified", "no", None],
 ]
+
+
+def opened(book: Workbook) -> Book:
+    """A workbook built in memory, saved, and opened the way pscore opens files."""
+    path = Path(tempfile.mkdtemp()) / "book.xlsx"
+    book.save(path)
+    return open_workbook(path)
 
 
 def messy_book(as_table: bool = False) -> Workbook:
@@ -56,7 +66,7 @@ def messy_book(as_table: bool = False) -> Workbook:
 
 @pytest.fixture(scope="module")
 def read():
-    data = read_table(messy_book(), "Partners", MODEL, source="messy.xlsx", unique_ids=True)
+    data = read_table(opened(messy_book()), "Partners", MODEL, source="messy.xlsx", unique_ids=True)
     return data, issues_frame(data.issues)
 
 
@@ -122,8 +132,8 @@ def test_missing_and_duplicate_ids_are_reported_not_dropped(read):
 
 
 def test_an_excel_table_is_read_the_same_way():
-    as_table = read_table(messy_book(as_table=True), "Partners", MODEL, source="t.xlsx", unique_ids=True)
-    plain = read_table(messy_book(), "Partners", MODEL, source="p.xlsx", unique_ids=True)
+    as_table = read_table(opened(messy_book(as_table=True)), "Partners", MODEL, source="t.xlsx", unique_ids=True)
+    plain = read_table(opened(messy_book()), "Partners", MODEL, source="p.xlsx", unique_ids=True)
     assert as_table.frame.equals(plain.frame)
 
 
@@ -134,7 +144,7 @@ def test_merged_header_cells_cover_every_column_they_span():
     ws.append(["Partner ID", "Deals won", None, "Region"])
     ws.merge_cells("B1:C1")
     ws.append(["P1", 3, 5, "NA"])
-    data = read_table(book, "Partners", MODEL, source="m.xlsx")
+    data = read_table(opened(book), "Partners", MODEL, source="m.xlsx")
     assert list(data.frame.columns) == ["partner_id", "deals_won", "Deals won (C)", "region"]
 
 
@@ -162,14 +172,14 @@ def test_unreadable_sheets_give_one_clear_error(rows, message):
     for row in rows:
         ws.append(row)
     with pytest.raises(WorkbookError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        read_table(book, "Partners", MODEL, source="x.xlsx")
+        read_table(opened(book), "Partners", MODEL, source="x.xlsx")
 
 
 def test_missing_sheet_and_optional_sheet():
     book = Workbook()
     with pytest.raises(WorkbookError, match="no 'Partners' sheet"):
-        read_table(book, "Partners", MODEL, source="x.xlsx")
-    assert read_table(book, "History", MODEL, source="x.xlsx", optional=True) is None
+        read_table(opened(book), "Partners", MODEL, source="x.xlsx")
+    assert read_table(opened(book), "History", MODEL, source="x.xlsx", optional=True) is None
 
 
 def test_not_a_workbook(tmp_path):

@@ -20,12 +20,14 @@ from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.workbook.defined_name import DefinedName
 
 from scoring.model import edit
 from scoring.model.load import from_dict
 from scoring.synthetic import generate
 from xlplugin.excel import args as excel_args
 from xlplugin.workbook import model_sheet
+from xlplugin.workbook.package import MARKER
 from xlplugin.workbook.demo import write_workbook
 from xlplugin.workbook.save import FORMULA_PREFIXES
 from xlplugin.workbook.writer import quality_records
@@ -104,6 +106,8 @@ def demo(tmp_path_factory):
         ws.cell(row, header.index(column) + 1).value = value
     model = excel_args.default_model()
     model_sheet.write(wb.create_sheet(model_sheet.MODEL), model)
+    # pscore's marker, as pscore score writes it: --model-sheet reads only a Model sheet pscore wrote
+    wb["Model"].defined_names.add(DefinedName(MARKER, attr_text='"Model"', hidden=True))
     weight = next(r for r in range(1, 100) if wb["Model"].cell(r, 1).value == "weights.*.deals_won")
     wb["Model"].cell(weight, 5).value = 9.0
     wb.save(path)
@@ -440,12 +444,26 @@ class FakeRange:
         self.sheet.written = rows
 
 
-class FakeSheet:
-    """The few xlwings Sheet calls the macros make."""
+class FakeNames(list):
+    """A sheet's names (xlwings ``Sheet.names``): pscore's marker lives there."""
 
-    def __init__(self, name: str, values=()):
+    def __init__(self, sheet: str, role: str | None):
+        super().__init__()
+        self.sheet = sheet
+        if role:
+            self.add("_pscore_sheet", f'="{role}"')
+
+    def add(self, name: str, refers_to: str) -> None:
+        self.append(SimpleNamespace(name=f"'{self.sheet}'!{name}", refers_to=refers_to))
+
+
+class FakeSheet:
+    """The few xlwings Sheet calls the macros make; ``role`` gives it pscore's marker, as pscore wrote it."""
+
+    def __init__(self, name: str, values=(), role: str | None = None):
         self.name, self.values, self.written, self.cleared, self.cell = name, values, None, False, None
         self.used_range = SimpleNamespace(last_cell=None)
+        self.names = FakeNames(name, role)
 
     def range(self, first, last) -> FakeRange:
         assert first == "A1"
@@ -485,9 +503,10 @@ class FakeBook:
 def test_score_macro_writes_the_scores_sheet_like_pscore_score(xl, demo, monkeypatch):
     import xlwings
 
-    live = FakeSheet("pscore")
+    live = FakeSheet("pscore", role="pscore")
     live.cell = AS_OF_CELL  # the scoring date of a workbook set up by pscore excel init
-    book = FakeBook(live, FakeSheet("Partners", xlwings_read(demo.grid)), FakeSheet("Model", xlwings_read(demo.model_grid)))
+    book = FakeBook(live, FakeSheet("Partners", xlwings_read(demo.grid)),
+                    FakeSheet("Model", xlwings_read(demo.model_grid), role="Model"))
     monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
     xl.macros.pscore_score_workbook()
     assert book.alerts == []
@@ -496,6 +515,20 @@ def test_score_macro_writes_the_scores_sheet_like_pscore_score(xl, demo, monkeyp
     assert_table_equals_csv([list(r) for r in written[3:]], demo.sheet)
     xl.macros.pscore_score_workbook()  # again: the Scores sheet is cleared and rewritten, not added twice
     assert book["Scores"].cleared and [s.name for s in book] == ["pscore", "Partners", "Model", "Scores"]
+
+
+def test_score_macro_never_clears_a_users_own_scores_sheet(xl, demo, monkeypatch):
+    import xlwings
+
+    theirs = FakeSheet("Scores")  # the user's, without pscore's marker
+    book = FakeBook(FakeSheet("Partners", xlwings_read(demo.grid)), theirs)
+    monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
+    xl.macros.pscore_score_workbook()
+    assert book.alerts == [] and not theirs.cleared and theirs.written is None
+    ours = book["Scores (pscore)"]
+    assert ours.written[0][0] == "Partner scores" and [n.refers_to for n in ours.names] == ['="Scores"']
+    xl.macros.pscore_score_workbook()  # again: pscore's sheet is found by its marker and rewritten
+    assert ours.cleared and [s.name for s in book] == ["Partners", "Scores", "Scores (pscore)"]
 
 
 def test_macros_show_problems_in_a_message_box(xl, demo, monkeypatch):
@@ -518,7 +551,7 @@ def test_scorecards_macro_writes_one_pdf_per_selected_partner(xl, demo, monkeypa
 
     partners = FakeSheet("Partners", xlwings_read(demo.grid))
     selection = SimpleNamespace(row=3, rows=SimpleNamespace(count=2), sheet=partners)  # sheet rows 3-4
-    book = FakeBook(partners, FakeSheet("Model", xlwings_read(demo.model_grid)),
+    book = FakeBook(partners, FakeSheet("Model", xlwings_read(demo.model_grid), role="Model"),
                     fullname=str(tmp_path / "partners.xlsx"), selection=selection)
     monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
     xl.macros.pscore_scorecards()

@@ -135,8 +135,8 @@ def score_command(workbook_path: Path, output: Path, model_ref: str, use_model_s
                   sheet: str, in_place: bool) -> None:
     """Score every partner in IN.xlsx and write scores, tiers, drivers, actions and data-quality flags."""
     suffix = output.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise ValueError(f"{output}: the output must end in .csv or .xlsx")
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise ValueError(f"{output}: the output must end in .csv or .xlsx (.xlsm for a workbook with macros)")
     scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
     with _step(f"Writing {output}"):
         if suffix == ".csv":
@@ -192,6 +192,8 @@ def _summary(scored: workbook.ScoredInput, output: Path) -> None:
         f"Scored {len(frame)} partners with {result.model.label} as of {result.as_of.isoformat()}: {mix}. "
         f"{len(records)} data-quality records, about {about} partners. Wrote {output}"
     )
+    for note in scored.notes:
+        click.echo(note)
 
 
 @main.command("validate-model")
@@ -256,7 +258,8 @@ def excel_group() -> None:
 @excel_group.command("init")
 @click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the ready workbook (.xlsx). [default: WORKBOOK-excel.xlsx next to the input]")
+              help="Where to write the ready workbook (.xlsx; .xlsm for a workbook with macros). "
+                   "[default: WORKBOOK-excel.xlsx next to the input]")
 @click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Scoring date the formulas start with. [default: today]")
 @user_errors
@@ -264,10 +267,12 @@ def excel_init(workbook_path: Path, output: Path | None, sheet: str, as_of: str 
     """Copy WORKBOOK.xlsx with the add-in set up: xlwings.conf, example formulas, a Read me sheet."""
     from xlplugin.excel.init_workbook import init_workbook
 
-    output = output or workbook_path.with_name(f"{workbook_path.stem}-excel.xlsx")
+    output = output or workbook_path.with_name(f"{workbook_path.stem}-excel{workbook_path.suffix.lower() if workbook_path.suffix.lower() == '.xlsm' else '.xlsx'}")
     done = init_workbook(workbook_path, output, _date_option(as_of) or dt.date.today(), sheet)
     click.echo(f"Wrote {done.path}: formulas for {done.partners} partners over {done.table}, weights from "
                f"{done.model}. Next: open it in Excel and follow its Read me sheet (xlwings > Import Functions).")
+    for note in done.notes:
+        click.echo(note)
 
 
 @main.command("demo")

@@ -1,25 +1,24 @@
 """``pscore excel init``: a copy of a partner workbook, ready for the pscore Excel add-in.
 
 The copy gets an ``xlwings.conf`` sheet naming the function modules (so *Import Functions* finds
-them), a Model sheet if it has none (the weights the functions read), row-function columns next to
-the partner table, a ``pscore`` sheet whose table function spills every score, and a ``Read me``
-sheet with the steps. The input is never modified.
+them), a Model sheet if it has none from pscore (the weights the functions read), row-function
+columns next to the partner table, a ``pscore`` sheet whose table function spills every score, and
+a ``Read me`` sheet with the steps. The input is never modified, and the copy keeps every part of
+it: pscore's sheets are added to the package and the row-function cells put into the partner
+sheet's XML (see :mod:`xlplugin.workbook.assemble`).
 
 openpyxl cannot mark a formula as a dynamic array, and Excel opens an unmarked array formula as a
-legacy one (``=@pscore_scores(...)``, one cell, no spill); so the saved file is given the
-``XLDAPR`` cell metadata Excel itself writes for a spilling formula.
+legacy one (``=@pscore_scores(...)``, one cell, no spill); so the spilling cells get the ``XLDAPR``
+cell metadata Excel itself writes for a spilling formula.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
-from xml.etree import ElementTree
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter, quote_sheetname
 from openpyxl.worksheet.formula import ArrayFormula
@@ -27,7 +26,9 @@ from openpyxl.worksheet.formula import ArrayFormula
 from scoring import ScoringModel, load_model
 
 from xlplugin.workbook import model_sheet
-from xlplugin.workbook.save import atomic_write, set_cell
+from xlplugin.workbook.assemble import Assembly, place, scratch_workbook
+from xlplugin.workbook.book import Book
+from xlplugin.workbook.save import set_cell
 from xlplugin.workbook.reader import WorkbookError, open_workbook, read_table
 
 CONF, LIVE, README = "xlwings.conf", "pscore", "Read me"
@@ -43,6 +44,7 @@ ROW_FUNCTIONS = {
 AS_OF_CELL = "$B$4"
 INPUT = PatternFill(start_color="FFF2CC", end_color="FFF2CC", fill_type="solid")
 BOLD = Font(bold=True)
+CELLS = "partner cells"  # the scratch sheet holding the cells added to the partner sheet
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Setup:
     partners: int
     table: str  # the partner table's range, e.g. Partners!$A$1:$AA$301
     model: str  # the Model range the formulas read
+    notes: list[str] = field(default_factory=list)  # e.g. a user's sheet named like one of pscore's
 
 
 def init_workbook(source: "str | Path", output: "str | Path", as_of: dt.date, sheet: str = "Partners") -> Setup:
@@ -60,52 +63,66 @@ def init_workbook(source: "str | Path", output: "str | Path", as_of: dt.date, sh
     source, output = Path(source), Path(output)
     if output.resolve() == source.resolve():
         raise WorkbookError(f"{output}: refusing to overwrite the input workbook; choose another output file")
-    if output.suffix.lower() != ".xlsx":
+    book = open_workbook(source)
+    if book.package.macro_enabled and output.suffix.lower() != ".xlsm":
+        raise WorkbookError(f"{output}: the output must end in .xlsm: only a .xlsm keeps the workbook's macros")
+    if not book.package.macro_enabled and output.suffix.lower() != ".xlsx":
         raise WorkbookError(f"{output}: the output must end in .xlsx (save it as .xlsm in Excel after importing functions)")
-    wb = open_workbook(source)
     model = load_model("default")
-    for name in (CONF, LIVE, README):
-        if name in wb.sheetnames:
-            del wb[name]
-    if sheet not in wb.sheetnames:
-        raise WorkbookError(f"{source}: no '{sheet}' sheet (sheets: {', '.join(wb.sheetnames)})")
-    ws = wb[sheet]
-    header_row, first, last, rows = _partner_table(wb, ws, model, source)
-    if model_sheet.MODEL not in wb.sheetnames:
-        model_sheet.write(wb.create_sheet(model_sheet.MODEL), model)
-    model_ref = f"{quote_sheetname(model_sheet.MODEL)}!$A$1:${MODEL_COLUMNS}${wb[model_sheet.MODEL].max_row}"
-    live = f"{quote_sheetname(LIVE)}!{AS_OF_CELL}"
-    _row_formulas(ws, header_row, first, last, rows, model_ref, live)
-    table = f"{quote_sheetname(ws.title)}!${first}${header_row}:${last}${max(rows)}"
-    spills = _live_sheet(wb.create_sheet(LIVE, 0), table, model_ref, as_of)
-    _conf_sheet(wb.create_sheet(CONF))
-    sheet_ref = quote_sheetname(ws.title)
+    if sheet not in book.sheetnames:
+        raise WorkbookError(f"{source}: no '{sheet}' sheet (sheets: {', '.join(book.sheetnames)})")
+    header_row, first, last, rows, earlier = _partner_table(book, sheet, model, source)
+    existing_model = book.pscore_sheet(model_sheet.MODEL)
+    placements, notes = place(book.package, [README, LIVE, CONF] + ([] if existing_model else [model_sheet.MODEL]),
+                              first=(README, LIVE))
+    if any(p.role == CONF and p.name != CONF for p in placements):  # xlwings reads only a sheet of that name
+        placements = [p for p in placements if p.role != CONF]
+        notes = [n for n in notes if f"'{CONF}'" not in n] + [
+            f"The workbook's own {CONF} sheet is kept as it is; add UDF Modules = {UDF_MODULES} to it for "
+            "Import Functions to find pscore's functions."]
+    names = {p.role: p.name for p in placements}
+    scratch = scratch_workbook(book.package)
+    sheets = {p.role: scratch.create_sheet(p.name) for p in placements}
+    if existing_model:
+        model_name, model_rows = existing_model, len(book.grid(existing_model).values)
+    else:
+        model_sheet.write(sheets[model_sheet.MODEL], model)
+        model_name, model_rows = names[model_sheet.MODEL], sheets[model_sheet.MODEL].max_row
+    model_ref = f"{quote_sheetname(model_name)}!$A$1:${MODEL_COLUMNS}${model_rows}"
+    live = f"{quote_sheetname(names[LIVE])}!{AS_OF_CELL}"
+    _row_formulas(scratch.create_sheet(CELLS), header_row, first, last, rows, model_ref, live)
+    table = f"{quote_sheetname(sheet)}!${first}${header_row}:${last}${max(rows)}"
+    spills = _live_sheet(sheets[LIVE], table, model_ref, as_of)
+    if CONF in sheets:
+        _conf_sheet(sheets[CONF])
+    sheet_ref = quote_sheetname(sheet)
     example = (f"=pscore_tier({sheet_ref}!${first}{rows[0]}:${last}{rows[0]},"
                f"{sheet_ref}!${first}${header_row}:${last}${header_row})")
-    _readme(wb.create_sheet(README, 0), readme_lines(ws.title, table, model_ref, example))
-    for other in wb.worksheets:  # one selected tab, or Excel opens with sheets grouped
-        other.sheet_view.tabSelected = other is wb.worksheets[0]
-    wb.active = 0
-    wb.calculation.fullCalcOnLoad = True  # no cached values: let Excel calculate on opening
-    atomic_write(output, lambda tmp: _save(wb, tmp, {LIVE: spills}))
-    return Setup(output, len(rows), table, model_ref)
+    _readme(sheets[README], readme_lines(sheet, table, model_ref, example))
+    assembly = Assembly(book.package)
+    written = assembly.add_sheets(scratch, placements, select=names[README])
+    assembly.add_cells(book.package.sheet(sheet), CELLS, set(earlier), header_row)
+    marker = assembly.dynamic_array()
+    assembly.edit_part(written[names[LIVE]], lambda xml: _spilling(xml, spills, marker))
+    assembly.calculate_on_open()  # no cached values: let Excel calculate on opening
+    assembly.save(output, stamp=dt.datetime.combine(as_of, dt.time()))
+    return Setup(output, len(rows), table, model_ref, notes)
 
 
-def _partner_table(wb: Workbook, ws, model: ScoringModel, source: Path) -> tuple[int, str, str, list[int]]:
+def _partner_table(book: Book, sheet: str, model: ScoringModel, source: Path) -> tuple[int, str, str, list[int], list[int]]:
     """Header row, first and last column letters and data rows of the partner table, leaving out
-    the row-function columns an earlier ``excel init`` added (they are cleared, then rewritten)."""
-    data = read_table(wb, ws.title, model, source=source, unique_ids=True)
+    the row-function columns an earlier ``excel init`` added (returned last: they are cleared, then
+    rewritten)."""
+    data = read_table(book, sheet, model, source=source, unique_ids=True)
     header_row = data.header_row
-    columns = [c for c in range(1, ws.max_column + 1) if ws.cell(header_row, c).value not in (None, "")]
-    ours = [c for c in columns if ws.cell(header_row, c).value in ROW_FUNCTIONS]
-    for c in ours:
-        for r in range(header_row, ws.max_row + 1):
-            ws.cell(r, c).value = None
+    header = book.grid(sheet).values[header_row - 1]
+    columns = [c for c, value in enumerate(header, start=1) if value not in (None, "")]
+    ours = [c for c in columns if header[c - 1] in ROW_FUNCTIONS]
     columns = [c for c in columns if c not in ours]
     rows = [int(r) for r in data.frame.index]
     if not rows:
-        raise WorkbookError(f"{source}: sheet '{ws.title}' has no partners below its header row")
-    return header_row, get_column_letter(columns[0]), get_column_letter(columns[-1]), rows
+        raise WorkbookError(f"{source}: sheet '{sheet}' has no partners below its header row")
+    return header_row, get_column_letter(columns[0]), get_column_letter(columns[-1]), rows, ours
 
 
 def _row_formulas(ws, header_row: int, first: str, last: str, rows: list[int], model_ref: str, as_of_ref: str) -> None:
@@ -214,53 +231,10 @@ def readme_lines(partners: str, table: str, model_ref: str, row_example: str) ->
 # ------------------------------------------------------------------ dynamic-array formulas
 
 
-METADATA = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<metadata xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    'xmlns:xda="http://schemas.microsoft.com/office/spreadsheetml/2017/dynamicarray">'
-    '<metadataTypes count="1"><metadataType name="XLDAPR" minSupportedVersion="120000" copy="1" pasteAll="1" '
-    'pasteValues="1" merge="1" splitFirst="1" rowColShift="1" clearFormats="1" clearComments="1" assign="1" '
-    'coerce="1" cellMeta="1"/></metadataTypes>'
-    '<futureMetadata name="XLDAPR" count="1"><bk><extLst><ext uri="{bdbb8cdc-fa1e-496e-a857-3c3f30c029c3}">'
-    '<xda:dynamicArrayProperties fDynamic="1" fCollapsed="0"/></ext></extLst></bk></futureMetadata>'
-    '<cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata></metadata>'
-)
-METADATA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
-METADATA_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"
-
-
-def _save(wb: Workbook, path: Path, spills: dict[str, list[str]]) -> None:
-    """Save ``wb`` to ``path``, then mark the ``spills`` cells (sheet -> cell refs) as dynamic arrays."""
-    wb.save(path)
-    with zipfile.ZipFile(path) as archive:
-        parts = {info.filename: archive.read(info) for info in archive.infolist()}
-    for sheet, refs in spills.items():
-        part = _sheet_part(parts, sheet)
-        xml = parts[part].decode("utf-8")
-        for ref in refs:
-            xml, found = re.subn(rf'<c r="{ref}"(?=[ >])', f'<c r="{ref}" cm="1"', xml, count=1)
-            if not found:
-                raise WorkbookError(f"internal: cell {sheet}!{ref} missing from the saved sheet")
-        parts[part] = xml.encode("utf-8")
-    parts["xl/metadata.xml"] = METADATA.encode("utf-8")
-    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-        b"</Types>", f'<Override PartName="/xl/metadata.xml" ContentType="{METADATA_TYPE}"/></Types>'.encode())
-    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
-        b"</Relationships>",
-        f'<Relationship Id="rIdPscoreMetadata" Type="{METADATA_REL}" Target="metadata.xml"/></Relationships>'.encode())
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-
-
-def _sheet_part(parts: dict[str, bytes], sheet: str) -> str:
-    """The archive path of ``sheet``'s XML, via workbook.xml and its relationships."""
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel_id = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    sheets = ElementTree.fromstring(parts["xl/workbook.xml"]).iter(f"{main}sheet")
-    rid = next((s.get(rel_id) for s in sheets if s.get("name") == sheet), None)
-    rels = ElementTree.fromstring(parts["xl/_rels/workbook.xml.rels"])
-    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
-    if target is None:
-        raise WorkbookError(f"internal: sheet '{sheet}' missing from the saved workbook")
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+def _spilling(xml: bytes, refs: list[str], marker: int) -> bytes:
+    """The pscore sheet's XML with the ``refs`` cells marked as dynamic arrays (cell metadata ``marker``)."""
+    for ref in refs:
+        xml, found = re.subn(rf'<c r="{ref}"(?=[ >])'.encode(), f'<c r="{ref}" cm="{marker}"'.encode(), xml, count=1)
+        if not found:
+            raise WorkbookError(f"internal: cell {LIVE}!{ref} missing from the written sheet")
+    return xml

@@ -3,7 +3,9 @@
 Each entry point is an xlwings script (a VBA ``Sub`` after *Import Functions*, or
 ``RunPython "import xlplugin.excel.macros as m; m.pscore_score_workbook()"``). The Excel-touching part is
 a few lines; the work is done on cell values by functions that need no Excel, so it is tested
-like the rest of pscore. Problems are shown in a message box, never as a traceback.
+like the rest of pscore. Problems are shown in a message box, never as a traceback. pscore's own
+sheets (Model, the pscore sheet, Scores) are found by the marker pscore gives them, never by name,
+so a user's sheet that happens to be called ``Scores`` is never overwritten.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from scoring import ModelError, score
 
 from xlplugin.excel.args import ArgumentError, Grid, as_of_arg, cells, message, model_arg, table_arg
 from xlplugin.excel.init_workbook import AS_OF_CELL, LIVE
+from xlplugin.workbook.assemble import free_name
 from xlplugin.workbook.model_sheet import MODEL
+from xlplugin.workbook.package import MARKER
 from xlplugin.workbook.reader import WorkbookError, read_grid
 from xlplugin.workbook.writer import SCORES, output_frame
 from xlplugin.workbook.scorecard_inputs import EXTRA_SHEETS
@@ -127,11 +131,20 @@ def _values(sheet: Any) -> Grid:
     return sheet.range("A1", sheet.used_range.last_cell).options(ndim=2, err_to_str=True).value
 
 
-def _model_and_date(book: Any, names: list[str]) -> tuple[Grid | None, dt.date]:
-    """The Model sheet's cells and the pscore sheet's date, as the workbook's live formulas use them."""
-    model = _values(book.sheets[MODEL]) if MODEL in names else None
-    as_of = as_of_arg(book.sheets[LIVE][AS_OF_CELL.replace("$", "")].value) if LIVE in names else dt.date.today()
-    return model, as_of
+def _pscore_sheet(book: Any, role: str) -> Any | None:
+    """pscore's sheet of ``role`` in the open workbook: the one holding pscore's sheet-scoped marker."""
+    for sheet in book.sheets:
+        for name in sheet.names:
+            if name.name.split("!")[-1] == MARKER and name.refers_to.lstrip("=").strip('"') == role:
+                return sheet
+    return None
+
+
+def _model_and_date(book: Any) -> tuple[Grid | None, dt.date]:
+    """pscore's Model sheet's cells and the pscore sheet's date, as the workbook's live formulas use them."""
+    model, live = _pscore_sheet(book, MODEL), _pscore_sheet(book, LIVE)
+    as_of = as_of_arg(live[AS_OF_CELL.replace("$", "")].value) if live is not None else dt.date.today()
+    return (_values(model) if model is not None else None), as_of
 
 
 def _write_scorecards(book: Any) -> None:
@@ -144,15 +157,20 @@ def _write_scorecards(book: Any) -> None:
     selection = book.selection
     rows = (range(selection.row, selection.row + selection.rows.count)
             if selection is not None and selection.sheet.name == PARTNERS else ())
-    done = scorecards(sheets, *_model_and_date(book, names), Path(book.fullname), list(rows))
+    done = scorecards(sheets, *_model_and_date(book), Path(book.fullname), list(rows))
     book.app.alert(done, title=TITLE, mode="info")
 
 
 def _write_scores(book: Any) -> None:
     names = _names(book)
     partners = book.sheets[PARTNERS] if PARTNERS in names else book.sheets.active
-    values = scores_sheet(_values(partners), *_model_and_date(book, names))
-    target = book.sheets[SCORES] if SCORES in names else book.sheets.add(SCORES, after=book.sheets[len(names) - 1])
+    values = scores_sheet(_values(partners), *_model_and_date(book))
+    target = _pscore_sheet(book, SCORES)
+    if target is None:
+        taken = {n.casefold() for n in names}
+        target = book.sheets.add(SCORES if SCORES.casefold() not in taken else free_name(SCORES, taken),
+                                 after=book.sheets[len(names) - 1])
+        target.names.add(MARKER, f'="{SCORES}"')
     target.clear_contents()
     target["A1"].value = values
 

@@ -12,15 +12,15 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from scoring import ModelError, ScoringModel
 from scoring.model.edit import release, with_overrides
 from scoring.model.schema import MAX_WEIGHT
 
+from xlplugin.workbook.book import Book
 from xlplugin.workbook.save import set_cell
 from xlplugin.workbook.reader import WorkbookError
 
@@ -114,40 +114,21 @@ def _editable(ws, row: int, col: int, value: Any, validation: DataValidation) ->
     validation.add(cell)
 
 
-def read(workbook: Workbook, base: ScoringModel, source: "str | Path") -> ScoringModel:
-    """``base`` with the weights and thresholds from the workbook's Model sheet.
+def read(book: Book, base: ScoringModel, source: "str | Path") -> ScoringModel:
+    """``base`` with the weights and thresholds from the Model sheet pscore wrote into the workbook
+    (found by pscore's marker, whatever it is called now; cells hold their calculated values).
 
     Problems are reported with the model-file path and the cell, e.g.
     ``Model!E12 (weights.revenue.deals_won): Input should be greater than or equal to 0``. A formula
     in a cell counts with the value Excel last calculated for it.
     """
-    if MODEL not in workbook.sheetnames:
-        raise WorkbookError(f"{source}: no '{MODEL}' sheet to read overrides from (write one with pscore score ... -o OUT.xlsx)")
-    grid = _values(workbook[MODEL], source)
-    return read_grid(grid, base, f"{source} Model sheet", lambda r, c: f"{MODEL}!{get_column_letter(c)}{r}")
-
-
-def _values(ws, source: "str | Path") -> list[list[Any]]:
-    """The sheet's values, each formula replaced by its cached result (the workbook was opened with
-    formulas kept, for copying), read from the file only if the sheet holds a formula."""
-    rows = [list(row) for row in ws.iter_rows()]
-    grid = [[cell.value for cell in row] for row in rows]
-    formulas = [(r, c) for r, row in enumerate(rows) for c, cell in enumerate(row) if cell.data_type == "f"]
-    if formulas and Path(source).is_file():
-        cached = load_workbook(source, read_only=True, data_only=True)
-        try:
-            values = [list(row) for row in cached[ws.title].iter_rows(values_only=True)]
-        finally:
-            cached.close()
-        for r, c in formulas:
-            value = values[r][c] if r < len(values) and c < len(values[r]) else None
-            formula = grid[r][c]  # text, or an ArrayFormula holding it in .text
-            grid[r][c] = value if value is not None else _Uncalculated(getattr(formula, "text", formula))
-    return grid
-
-
-class _Uncalculated(str):
-    """A formula whose result the file does not hold (never calculated, e.g. written by a script)."""
+    name = book.pscore_sheet(MODEL)
+    if name is None:
+        raise WorkbookError(f"{source}: no Model sheet written by pscore to read overrides from "
+                            "(write one with pscore score ... -o OUT.xlsx)")
+    sheet = name if name == MODEL else quote_sheetname(name)
+    return read_grid(book.grid(name).values, base, f"{source} Model sheet",
+                     lambda r, c: f"{sheet}!{get_column_letter(c)}{r}")
 
 
 def read_grid(grid: list[list[Any]], base: ScoringModel, source: str, address: Callable[[int, int], str]) -> ScoringModel:
@@ -184,9 +165,6 @@ class _CellProblem(ValueError):
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, _Uncalculated):
-        raise _CellProblem(where, f"the formula '{value}' has no calculated value in the file; open and save the "
-                                  "workbook in Excel (or LibreOffice), or type the number")
     if isinstance(value, bool):
         raise _CellProblem(where, f"{value!r} is not a number")
     if isinstance(value, (int, float)):

@@ -11,16 +11,16 @@ import csv
 import datetime as dt
 import io
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from openpyxl import Workbook
 
 from scoring import ScoreResult, ScoringModel, score
 
 from xlplugin.workbook import model_sheet
 from xlplugin.workbook import writer as scored_workbook
+from xlplugin.workbook.book import Book
 from xlplugin.workbook.save import FORMULA_PREFIXES, atomic_write
 from xlplugin.workbook.reader import Issue, SheetData, WorkbookError, open_workbook, read_sheet, read_table, usable_partners
 
@@ -32,14 +32,15 @@ HISTORY_SHEET = "History"
 
 @dataclass
 class ScoredInput:
-    """A workbook read and scored: everything the writers need."""
+    """A workbook read and scored: everything the writers need, and what writing it had to say."""
 
-    workbook: Workbook
+    workbook: Book
     source: Path
     model: ScoringModel
     partners: SheetData
     history: SheetData | None
     result: ScoreResult
+    notes: list[str] = field(default_factory=list)  # e.g. a user's sheet named like one of pscore's
 
     @property
     def issues(self) -> list[Issue]:
@@ -65,16 +66,23 @@ def score_workbook(path: "str | Path", model: ScoringModel, as_of: dt.date | Non
 def write_scored(scored: ScoredInput, path: "str | Path", in_place: bool = False) -> Path:
     """The input's sheets plus Scores, Data quality, Model and Dashboard.
 
-    Writing over the input needs ``in_place``, and then a dated backup of the original is kept.
+    Writing over the input needs ``in_place``, and then a dated backup of the original is kept. A
+    workbook with macros stays one: it is written only under a macro-enabled name (.xlsm).
     """
     path = Path(path)
+    wanted = ".xlsm" if scored.workbook.package.macro_enabled else ".xlsx"
+    if path.suffix.lower() != wanted:
+        why = "only a .xlsm keeps the workbook's macros (its VBA project)" if wanted == ".xlsm" else "the workbook has no macros"
+        raise WorkbookError(f"{path}: the output must end in {wanted}: {why}")
     if path.resolve() == scored.source.resolve():
         if not in_place:
             raise WorkbookError(f"{path}: refusing to overwrite the input workbook; choose another output file "
                                 "or pass --in-place (a backup is kept)")
         backup = path.with_name(f"{path.stem}.backup-{dt.datetime.now():%Y%m%d-%H%M%S}{path.suffix}")
         shutil.copy2(path, backup)
-    return scored_workbook.write(scored.workbook, scored.result, scored.partners, scored.history, scored.issues, path)
+    scored.notes.extend(scored_workbook.write(scored.workbook, scored.result, scored.partners, scored.history,
+                                              scored.issues, path))
+    return path
 
 
 def write_csv(result: ScoreResult, path: "str | Path") -> Path:

@@ -14,23 +14,21 @@ from __future__ import annotations
 
 import functools
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
-from openpyxl.utils.exceptions import InvalidFileException
 
 from scoring import ScoringModel, cells
 from scoring.headers import header_key
 from scoring.model.schema import BooleanNorm, OrdinalNorm
 from scoring.quality import Record as Issue  # what the reader notices is a data-quality record
 
+from xlplugin.workbook.book import Book
+from xlplugin.workbook.package import WorkbookError
 DATE_COLUMNS = frozenset({"onboarding_start", "period", "date", "assigned"})
 TEXT_COLUMNS = frozenset({"partner_id", "partner_name", "owner", "country", "milestone", "action", "status", "notes",
                           "experiment", "arm"})
@@ -50,8 +48,6 @@ HEADER_SCAN_ROWS = 30
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
-class WorkbookError(ValueError):
-    """A workbook that cannot be read or written; the message names the file and what to do."""
 
 
 @dataclass
@@ -78,18 +74,12 @@ def column_names(model: ScoringModel) -> dict[str, str]:
     return names
 
 
-def open_workbook(path: "str | Path") -> Workbook:
-    """Load a workbook for reading and copying (formulas kept; their cached values are fetched on demand)."""
-    path = Path(path)
-    if not path.is_file():
-        raise WorkbookError(f"{path}: no such file")
-    try:
-        return load_workbook(path)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx workbook ({exc.__class__.__name__}: {exc})") from None
+def open_workbook(path: "str | Path") -> Book:
+    """Open a workbook for reading: its sheets, and each sheet's cached values (see :mod:`book`)."""
+    return Book(path)
 
 
-def read_table(workbook: Workbook, sheet: str, model: ScoringModel, *, source: "str | Path" = "",
+def read_table(book: Book, sheet: str, model: ScoringModel, *, source: "str | Path" = "",
                required: tuple[str, ...] = ("partner_id",), optional: bool = False,
                unique_ids: bool = False) -> SheetData | None:
     """Find the table on ``sheet``, map its headers, clean its values and record every problem.
@@ -98,16 +88,13 @@ def read_table(workbook: Workbook, sheet: str, model: ScoringModel, *, source: "
     without its ``required`` columns, is a :class:`WorkbookError`. With ``unique_ids`` (one row per
     partner) missing and repeated partner IDs are reported.
     """
-    if sheet not in workbook.sheetnames:
+    if sheet not in book.sheetnames:
         if optional:
             return None
-        raise WorkbookError(f"{source}: no '{sheet}' sheet (sheets: {', '.join(workbook.sheetnames)})")
-    ws = workbook[sheet]
-    tables = [(*range_boundaries(t.ref), t.totalsRowCount or 0) for t in ws.tables.values()]
-    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
-    hidden = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
-    return read_grid(_grid(ws, source), model, sheet, source=source, required=required, unique_ids=unique_ids,
-                     tables=tables, merged=merged, hidden=hidden)
+        raise WorkbookError(f"{source}: no '{sheet}' sheet (sheets: {', '.join(book.sheetnames)})")
+    grid = book.grid(sheet)
+    return read_grid(grid.values, model, sheet, source=source, required=required, unique_ids=unique_ids,
+                     tables=grid.tables, merged=grid.merged, hidden=grid.hidden)
 
 
 def read_grid(grid: list[list[Any]], model: ScoringModel, sheet: str, *, source: "str | Path" = "",
@@ -120,7 +107,7 @@ def read_grid(grid: list[list[Any]], model: ScoringModel, sheet: str, *, source:
     cells as ``(min_row, min_col, max_row, max_col)``, ``hidden`` the hidden row numbers; rows and
     columns are 1-based positions in ``grid``.
     """
-    grid = [list(row) for row in grid]
+    grid = [row if isinstance(row, list) else list(row) for row in grid]  # rows are only read, never changed
     names = column_names(model)
     header_at, first_col, last_col, last_row = _locate(grid, names, tables)
     if header_at is None:
@@ -164,19 +151,6 @@ def read_sheet(path: "str | Path", sheet: str, model: ScoringModel, required: tu
 # ------------------------------------------------------------------ locating the table
 
 
-def _grid(ws, source) -> list[list[Any]]:
-    """Cell values as a list of rows; formulas replaced by their cached values."""
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    formulas = [(r, c) for r, row in enumerate(rows) for c, v in enumerate(row)
-                if isinstance(v, str) and v.startswith("=") and ws.cell(r + 1, c + 1).data_type == "f"]
-    if formulas and source:
-        cached = load_workbook(source, read_only=True, data_only=True)[ws.title]
-        values = [list(r) for r in cached.iter_rows(values_only=True)]
-        for r, c in formulas:
-            rows[r][c] = values[r][c] if r < len(values) and c < len(values[r]) else None
-    return rows
-
-
 def _locate(grid, names, tables) -> tuple[int | None, int, int, int]:
     """``(header_row, first_col, last_col, last_row)``, 1-based.
 
@@ -199,8 +173,12 @@ def _locate(grid, names, tables) -> tuple[int | None, int, int, int]:
         return None, 1, 1, 0
     filled = [c for c, v in enumerate(grid[best - 1], start=1) if _filled(v)]
     first = filled[0] if filled else 1
-    last = max([c for row in grid[best:] for c, v in enumerate(row, start=1) if _filled(v)] + filled + [first])
-    return best, first, last, len(grid)
+    below = grid[best:]
+    width = max((len(row) for row in below), default=0)
+    # the last column holding anything below the header: looked for from the right, so a full
+    # table costs one cell per row of its last column, not every cell
+    used = next((c for c in range(width, 0, -1) if any(c <= len(row) and _filled(row[c - 1]) for row in below)), 0)
+    return best, first, max([used, *filled, first]), len(grid)
 
 
 def _header_labels(grid, header_at: int, first_col: int, last_col: int, merged) -> list[Any]:

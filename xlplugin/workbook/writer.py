@@ -3,7 +3,8 @@
 An analyst opens this file in Excel, so it must read well there: an Excel table with a frozen
 header, number formats, a colour scale on scores, tier fills, and the model that produced every
 number named at the top. All numbers come from :class:`scoring.ScoreResult`; this module only lays
-them out.
+them out, in a scratch workbook whose sheets :mod:`assemble` adds to the user's file without
+re-writing anything of the user's.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
@@ -23,7 +23,10 @@ from scoring.quality import Record
 
 from xlplugin.workbook import dashboard
 from xlplugin.workbook import model_sheet
-from xlplugin.workbook.save import atomic_save, set_cell, title
+from xlplugin.workbook.assemble import Assembly, place, scratch_workbook
+from xlplugin.workbook.book import Book
+from xlplugin.workbook.rows import sheet_rows
+from xlplugin.workbook.save import set_cell, title
 from xlplugin.workbook.reader import SheetData
 
 SCORES, QUALITY = "Scores", "Data quality"
@@ -45,50 +48,49 @@ def output_frame(result: ScoreResult) -> pd.DataFrame:
     return out
 
 
-def write(workbook: Workbook, result: ScoreResult, partners: SheetData, history: SheetData | None,
-          issues: list[Record], path: "str | Path") -> Path:
-    """Add the generated sheets to ``workbook`` (replacing earlier ones) and save it atomically to ``path``.
+def write(book: Book, result: ScoreResult, partners: SheetData, history: SheetData | None,
+          issues: list[Record], path: "str | Path") -> list[str]:
+    """Write ``book`` with the generated sheets (replacing the ones pscore wrote before) to ``path``,
+    atomically; returns a line for each of the user's sheets whose name made pscore choose another.
 
-    The save is stamped with the scoring date, so the same input and model give the same bytes.
+    Parts pscore adds carry the scoring date, so the same input and model give the same bytes.
     """
-    for name in GENERATED:
-        if name in workbook.sheetnames:
-            del workbook[name]
-    _scores(workbook.create_sheet(SCORES), result)
-    _quality(workbook.create_sheet(QUALITY), result, partners, issues)
-    model_sheet.write(workbook.create_sheet(model_sheet.MODEL), result.model)
-    dashboard.write(workbook.create_sheet(dashboard.DASHBOARD), result, partners, history)
-    return atomic_save(workbook, path, stamp=dt.datetime.combine(result.as_of, dt.time()))
+    placements, notes = place(book.package, GENERATED)
+    names = {p.role: p.name for p in placements}
+    scratch = scratch_workbook(book.package)
+    bodies = {names[SCORES]: _scores(scratch.create_sheet(names[SCORES]), result),
+              names[QUALITY]: _quality(scratch.create_sheet(names[QUALITY]), result, partners, issues)}
+    model_sheet.write(scratch.create_sheet(names[model_sheet.MODEL]), result.model)
+    dashboard.write(scratch.create_sheet(names[dashboard.DASHBOARD]), result, partners, history)
+    assembly = Assembly(book.package)
+    assembly.add_sheets(scratch, placements, rows=bodies)
+    assembly.save(path, stamp=dt.datetime.combine(result.as_of, dt.time()))
+    return notes
 
 
 def table(ws, frame: pd.DataFrame, name: str, first_row: int = HEADER_ROW, formats: dict | None = None,
-          widths: dict | None = None) -> str:
-    """Write ``frame`` as an Excel table at ``first_row``; returns the table's range."""
+          widths: dict | None = None) -> bytes:
+    """Make ``frame`` an Excel table at ``first_row``: the header row goes on ``ws``, the body is
+    returned as sheet rows (:func:`rows.sheet_rows`) for the assembly to put below it."""
     formats, widths = formats or {}, widths or {}
     for col, column in enumerate(frame.columns, start=1):
         set_cell(ws, first_row, col, column)
         ws.column_dimensions[get_column_letter(col)].width = widths.get(column, max(12, len(str(column)) + 2))
-    for r, row in enumerate(frame.itertuples(index=False), start=first_row + 1):
-        for col, value in enumerate(row, start=1):
-            cell = set_cell(ws, r, col, value)
-            fmt = formats.get(frame.columns[col - 1])
-            if fmt:
-                cell.number_format = fmt
     last = first_row + max(len(frame), 1)
     ref = f"A{first_row}:{get_column_letter(len(frame.columns))}{last}"
     tab = Table(displayName=name, ref=ref)
     tab.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(tab)
     ws.freeze_panes = ws.cell(first_row + 1, 1)
-    return ref
+    return sheet_rows(ws, frame, first_row + 1, formats)
 
 
-def _scores(ws, result: ScoreResult) -> None:
+def _scores(ws, result: ScoreResult) -> bytes:
     frame = output_frame(result)
     title(ws, "Partner scores",
           f"Model {result.model.label} · scored as of {result.as_of.isoformat()} · {len(frame)} partners"
           f" · drivers are points above/below a baseline of {result.baseline:g}")
-    table(ws, frame, "PscoreScores", formats=SCORE_FORMATS, widths=WIDE)
+    body = table(ws, frame, "PscoreScores", formats=SCORE_FORMATS, widths=WIDE)
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)  # keep id and name in view
     last = HEADER_ROW + max(len(frame), 1)
     columns = list(frame.columns)
@@ -111,6 +113,7 @@ def _scores(ws, result: ScoreResult) -> None:
     for row in ws.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return body
 
 
 def quality_records(result: ScoreResult, partners: SheetData, issues: list[Record]) -> pd.DataFrame:
@@ -120,8 +123,8 @@ def quality_records(result: ScoreResult, partners: SheetData, issues: list[Recor
     return quality.frame(found)
 
 
-def _quality(ws, result: ScoreResult, partners: SheetData, issues: list[Record]) -> None:
+def _quality(ws, result: ScoreResult, partners: SheetData, issues: list[Record]) -> bytes:
     records = quality_records(result, partners, issues)
     title(ws, "Data quality", f"{len(records)} records from reading the workbook and scoring it · "
                               "row and column point at the cell to fix")
-    table(ws, records, "PscoreDataQuality", widths={"column": 30, "value": 18, "problem": 60, "action": 50})
+    return table(ws, records, "PscoreDataQuality", widths={"column": 30, "value": 18, "problem": 60, "action": 50})
