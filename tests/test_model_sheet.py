@@ -35,13 +35,12 @@ def pscore(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def book(tmp_path_factory) -> Path:
     """A demo workbook with the default model's Model sheet, as ``pscore score`` writes it."""
-    path = tmp_path_factory.mktemp("sheet") / "partners.xlsx"
-    done = pscore("demo", str(path), "--partners", "40", "--seed", "2", "--as-of", AS_OF)
+    folder = tmp_path_factory.mktemp("sheet")
+    done = pscore("demo", str(folder / "partners.xlsx"), "--partners", "40", "--seed", "2", "--as-of", AS_OF)
     assert done.returncode == 0, done.stderr
-    wb = load_workbook(path)
-    model_sheet.write(wb.create_sheet(model_sheet.MODEL), load_model("default"))
-    wb.save(path)
-    return path
+    done = pscore("score", str(folder / "partners.xlsx"), "-o", str(folder / "scored.xlsx"), "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    return folder / "scored.xlsx"
 
 
 def edited(book: Path, out: Path, edits: dict[tuple[str, int], object]) -> Path:
@@ -65,7 +64,8 @@ def with_cached_value(path: Path, formula: str, value: str) -> None:
         for item in source.infolist():
             data = source.read(item)
             if item.filename.startswith("xl/worksheets/"):
-                data = data.replace(f"<f>{formula}</f><v /></c>".encode(), f"<f>{formula}</f><v>{value}</v></c>".encode())
+                for empty in ("<v />", "<v></v>"):  # openpyxl writes either
+                    data = data.replace(f"<f>{formula}</f>{empty}</c>".encode(), f"<f>{formula}</f><v>{value}</v></c>".encode())
             target.writestr(item, data)
     moved.unlink()
 

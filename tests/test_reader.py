@@ -205,19 +205,19 @@ def test_share_ratios_above_1_are_never_divided_because_most_values_exceed_1(mod
     metric["valid_range"], metric["aliases"] = [0, 3], ["Target realisation"]
     model = variant(model_dict)
     rows = [["Partner ID", "Target realisation"], ["P1", 0.89], ["P2", 2.13], ["P3", 1.5], ["P4", 2.4]]
-    data = read_table(sheet(rows), "Partners", model, source="t.xlsx")
+    data = read_table(opened(sheet(rows)), "Partners", model, source="t.xlsx")
     assert data.frame["marketing_commitment_adherence"].tolist() == [0.89, 2.13, 1.5, 2.4]
     record = issues_frame(data.issues).iloc[0]
     assert (record.row, record.column) == (1, "Target realisation (B)")
     assert record.problem == "numbers above 1 read as typed, not as percentages: the header has no % and the metric may exceed 1"
     rows[0][1] = "Target realisation %"
-    data = read_table(sheet(rows), "Partners", model, source="t.xlsx")
+    data = read_table(opened(sheet(rows)), "Partners", model, source="t.xlsx")
     assert data.frame["marketing_commitment_adherence"].tolist() == [0.89, 0.0213, 1.5, 0.024]
 
 
 def test_a_share_column_is_not_rescaled_by_a_majority_of_percentages():
     rows = [["Partner ID", "Training completion"], ["P1", 45], ["P2", 60], ["P3", 0.75], ["P4", "80"]]
-    data = read_table(sheet(rows), "Partners", MODEL, source="s.xlsx")
+    data = read_table(opened(sheet(rows)), "Partners", MODEL, source="s.xlsx")
     assert data.frame["training_completion_rate"].tolist() == [0.45, 0.6, 0.75, 0.8]
     problems = issues_frame(data.issues).set_index("problem")["action"]
     assert problems["numbers from 2 to 100 read as percentages: a share cannot be above 1"] == \
@@ -228,7 +228,7 @@ def test_a_share_column_is_not_rescaled_by_a_majority_of_percentages():
 def test_currencies_beyond_dollar_euro_pound_yen_rupee():
     typed = ["₺2,727,300", "R$ 1.234,56", "CHF 1'234.50", "1 234 kr", "12,50 zł", "US$ 900", "₽1 000", "₩50,000"]
     rows = [["Partner ID", "Pipeline value"], *([f"P{i}", v] for i, v in enumerate(typed))]
-    data = read_table(sheet(rows), "Partners", MODEL, source="c.xlsx")
+    data = read_table(opened(sheet(rows)), "Partners", MODEL, source="c.xlsx")
     assert data.frame["pipeline_value"].tolist() == [2727300, 1234.56, 1234.5, 1234, 12.5, 900, 1000, 50000]
 
 
@@ -237,7 +237,7 @@ def test_a_row_function_reads_percentages_as_the_table_does():
 
     header = ["Partner ID", "Training Completion %", "Deals won"]
     for row in (["P1", 85, 3], ["P2", 0.85, True], ["P3", "85%", 1]):
-        table = read_table(sheet([header, row]), "Partners", MODEL, source="r.xlsx").frame
+        table = read_table(opened(sheet([header, row])), "Partners", MODEL, source="r.xlsx").frame
         single = row_layout(header, MODEL).frame(row)
         assert single["training_completion_rate"].tolist() == table["training_completion_rate"].tolist() == [0.85]
         assert single["deals_won"].tolist() == table["deals_won"].tolist()
