@@ -15,6 +15,8 @@ from scoring.model.load import ScoringModel
 from scoring.cells import FALSE_WORDS, TRUE_WORDS, category_key
 from scoring.model.schema import BooleanNorm, LinearNorm, LogNorm, ModelSpec, OrdinalNorm
 
+__all__ = ["ADJUSTMENT", "ADJUSTMENT_LABEL", "OUTCOMES", "Compiled", "compile_model"]
+
 OUTCOMES = ("revenue", "engagement")
 ADJUSTMENT = "segment_adjustment"
 ADJUSTMENT_LABEL = "Segment adjustment"

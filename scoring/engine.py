@@ -29,6 +29,8 @@ from scoring.normalize import extract, linear, log_transform
 from scoring.result import Core, ScoreResult
 from scoring.table import PartnerTable
 
+__all__ = ["UNSCORED", "months_between", "score", "to_date"]
+
 UNSCORED = "Unscored"
 DAYS_PER_MONTH = 365.25 / 12
 

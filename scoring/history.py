@@ -16,6 +16,8 @@ from scoring.engine import to_date
 from scoring.model.load import ScoringModel, load_model
 from scoring.snapshots import score_snapshots
 
+__all__ = ["TREND_SCORES", "score_history", "trend"]
+
 STATIC_COLUMNS = ("partner_type", "region", "onboarding_start", "partner_name")
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 
 from scoring.result import ScoreResult, percentile
 
+__all__ = ["MIN_SEGMENT_SIZE", "segment_benchmarks"]
+
 MIN_SEGMENT_SIZE = 5
 OUTCOME_SCORES = {"revenue": "revenue_score", "engagement": "engagement_score", "composite": "composite_score"}
 

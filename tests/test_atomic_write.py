@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import AS_OF, pscore, pscore_command
+from tests.conftest import AS_OF, pscore, pscore_command
 from reports import files
 from reports.files import WriteError, atomic_write
 

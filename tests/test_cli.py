@@ -7,9 +7,7 @@ from importlib import resources
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 import pytest
@@ -19,18 +17,9 @@ from scoring import load_model, score
 from xlplugin.workbook.save import set_cell
 from xlplugin.workbook.pipeline import read_sheet
 
+from tests.conftest import pscore
+
 AS_OF = "2026-11-01"
-
-
-def pscore_command() -> list[str]:
-    """The installed console script (or the module when run from a source tree)."""
-    exe = shutil.which("pscore", path=os.path.dirname(sys.executable)) or shutil.which("pscore")
-    return [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
-
-
-def pscore(*args: str, cwd: Path | None = None, prefix: Sequence[str] = ()) -> subprocess.CompletedProcess:
-    """Run the installed console script, optionally under a ``prefix`` command (see :func:`unprivileged`)."""
-    return subprocess.run([*prefix, *pscore_command(), *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -41,3 +41,33 @@ def test_every_module_opens_with_a_docstring(package):
     missing = [str(path.relative_to(ROOT)) for path in modules(package)
                if not (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "").strip()]
     assert not missing, f"modules without an opening docstring: {', '.join(missing)}"
+
+
+def _from_imports(path: Path) -> list[tuple[str, list[str], int]]:
+    """(module, names, line) of every absolute ``from X import names`` in ``path``."""
+    return [(node.module, [alias.name for alias in node.names], node.lineno)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0]
+
+
+def test_adapters_use_only_names_the_core_declares_public():
+    """Outside scoring/, a scoring name is imported only if its module lists it in ``__all__``
+    (or it is a submodule that declares its own), so the core's public surface is deliberate."""
+    import importlib
+
+    wrong = []
+    for package in ("reports", "xlplugin", "benchmarks"):
+        for path in modules(package):
+            for module, names, line in _from_imports(path):
+                if module.split(".")[0] != "scoring":
+                    continue
+                public = getattr(importlib.import_module(module), "__all__", None)
+                for name in names:
+                    submodule = importlib.util.find_spec(f"{module}.{name}") if hasattr(
+                        importlib.import_module(module), "__path__") else None
+                    if submodule is not None and hasattr(importlib.import_module(f"{module}.{name}"), "__all__"):
+                        continue
+                    if public is None or name not in public:
+                        wrong.append(f"{path.relative_to(ROOT)}:{line} imports {module}.{name}, "
+                                     f"which {module} does not list in __all__")
+    assert not wrong, "\n".join(wrong)

@@ -31,7 +31,7 @@ from scoring.synthetic import generate
 from xlplugin.workbook.package import CONTENT_TYPES, MARKER, Package, rels_part
 
 from tests.conftest import libreoffice
-from tests.test_cli import pscore
+from tests.conftest import pscore
 
 AS_OF = dt.date(2026, 11, 1)
 MODEL = load_model("default")

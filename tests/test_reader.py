@@ -10,58 +10,20 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from openpyxl.worksheet.table import Table
 
 from scoring import load_model
 from scoring.quality import frame as issues_frame
-from xlplugin.workbook.save import set_cell
 from xlplugin.workbook.book import Book
 from xlplugin.workbook.reader import WorkbookError, open_workbook, read_table
 
-from tests.conftest import variant
+from tests.conftest import messy_book, variant
 
 MODEL = load_model("default")
-HEADERS = ["Partner ID", "Partner Name", "Type", " Region ", "Onboarding start", "Training Completion %",
-           "Deals won", "Pipeline value ($)", "Certification status", "JMP", "Internal notes"]
-ROWS = [
-    ["P001", "Société Générale Informatique", "reseller", "EMEA", dt.datetime(2025, 3, 1), 0.85, 12, 250000, "Certified", "Yes", "call back"],
-    [" P002 ", "  Nordlicht   Systemhaus ", "Integrator", "apac", 45658, 85, "1,200", "$12,000", "in progress", "x", None],
-    ["P003", "東京クラウド株式会社", "referral", "NA", "2025-06-15", "85%", "#N/A", "€1.234,50", "none", "TRUE", None],
-    ["P003", "Dup Partner", "marketplace", "LATAM", "15/06/2025", 0.5, 3, 1000, "Advanced", 1, None],
-    [None, "Nameless", "reseller", "NA", "not a date", 0.4, "#DIV/0!", 50, "Certified", "No", None],
-    ["P005", "=cmd|'/c calc'!A1", "Resellr", "EMEA", "03/04/2025", 0.9, 2, "n/a", "Certified", "Yes", None],
-    [1001.0, "Numeric Id Ltd", "reseller", "NA", dt.date(2024, 1, 31), 0.7, " 4 ", 0, "Certified", "no", None],
-]
-
-
 def opened(book: Workbook) -> Book:
     """A workbook built in memory, saved, and opened the way pscore opens files."""
     path = Path(tempfile.mkdtemp()) / "book.xlsx"
     book.save(path)
     return open_workbook(path)
-
-
-def messy_book(as_table: bool = False) -> Workbook:
-    book = Workbook()
-    ws = book.active
-    ws.title = "Partners"
-    ws["A1"] = "Q3 partner export"
-    ws["A2"] = "Exported from the PRM; do not edit above row 4"
-    ws["F3"] = "Execution"
-    ws.merge_cells("F3:J3")  # a group title above the real header
-    for col, header in enumerate(HEADERS, start=1):
-        ws.cell(4, col, header)
-    ws.cell(4, 13, "Deals won")  # the same header again, further right
-    for r, row in enumerate(ROWS, start=5):
-        target = r + (1 if r >= 6 else 0)  # a blank row 6 in the middle
-        for col, value in enumerate(row, start=1):
-            set_cell(ws, target, col, value)
-    ws.cell(5, 12, "stray")  # data in a column with no header
-    ws.cell(5, 13, 99)
-    ws.row_dimensions[8].hidden = True
-    if as_table:
-        ws.add_table(Table(displayName="PartnerTable", ref="A4:M12"))
-    return book
 
 
 @pytest.fixture(scope="module")

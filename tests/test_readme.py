@@ -7,7 +7,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from tests.test_cli import pscore, pscore_command
+from tests.conftest import pscore, pscore_command
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

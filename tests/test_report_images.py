@@ -44,7 +44,7 @@ from xlplugin.workbook import pipeline as workbook
 from xlplugin.workbook.scorecard_inputs import job_inputs
 
 from tests.conftest import AS_OF, TYPICAL, started
-from tests.test_report_scorecards import flat, partner, write_book
+from tests.conftest import flat, partner, write_book
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

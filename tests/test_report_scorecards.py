@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from openpyxl import Workbook
 from pypdf import PdfReader
 
 from scoring import load_model
@@ -19,21 +18,10 @@ from reports.render import RenderOptions, render_pdfs
 from xlplugin.workbook import pipeline as workbook
 from xlplugin.workbook.scorecard_inputs import extra_sheets, job_inputs
 
-from tests.conftest import AS_OF, TYPICAL, started
-from tests.test_cli import pscore
+from tests.conftest import AS_OF, flat, partner, pdf_text, write_book
+from tests.conftest import pscore
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def pdf_text(path_or_bytes) -> str:
-    data = path_or_bytes if isinstance(path_or_bytes, bytes) else Path(path_or_bytes).read_bytes()
-    reader = PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() for page in reader.pages)
-
-
-def flat(text: str) -> str:
-    """Text with line breaks and runs of spaces folded, for phrase searches across wrapped lines."""
-    return re.sub(r"\s+", " ", text)
 
 
 @pytest.fixture(scope="module")
@@ -129,31 +117,6 @@ def test_partner_audience_carries_nothing_internal(tmp_path):
         assert forbidden not in partner_text, forbidden
     assert "internal" not in partner_text.lower()
     assert "Your score over onboarding" in partner_text
-
-
-def write_book(path: Path, rows: list[dict], history: list[dict] = (), milestones: list[dict] = ()) -> Path:
-    """A workbook with a Partners sheet (and History / Milestones when given), as a user would keep it."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Partners"
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    ws.append(columns)
-    for row in rows:
-        ws.append([row.get(c) for c in columns])
-    for title, records in (("History", history), ("Milestones", milestones)):
-        if records:
-            sheet = wb.create_sheet(title)
-            cols = list(dict.fromkeys(k for r in records for k in r))
-            sheet.append(cols)
-            for r in records:
-                sheet.append([r.get(c) for c in cols])
-    wb.save(path)
-    return path
-
-
-def partner(pid: str, name: str, **values) -> dict:
-    return {"partner_id": pid, "partner_name": name, "partner_type": "reseller", "region": "EMEA",
-            "onboarding_start": started(12), **TYPICAL, **values}
 
 
 def test_markup_and_template_syntax_in_names_print_literally(tmp_path):

@@ -23,8 +23,8 @@ from xlplugin.workbook.save import set_cell
 from xlplugin.workbook.reader import WorkbookError
 
 from tests.conftest import libreoffice
-from tests.test_cli import pscore
-from tests.test_reader import messy_book
+from tests.conftest import pscore
+from tests.conftest import messy_book
 
 AS_OF = dt.date(2026, 11, 1)
 MODEL = load_model("default")

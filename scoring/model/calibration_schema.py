@@ -15,6 +15,8 @@ from pydantic import Field, model_validator
 
 from scoring.model.schema import Score, Strict
 
+__all__ = ["DEFAULT_WINDOW_MONTHS", "Backtest", "Calibration", "EngagementMap", "Estimate", "Logistic", "RevenueBand", "RevenueMap"]
+
 Probability = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[int, Field(ge=0)]
 

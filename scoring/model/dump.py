@@ -10,6 +10,8 @@ import yaml
 
 from scoring.model.schema import ModelSpec
 
+__all__ = ["dump_model"]
+
 
 class _Dumper(yaml.SafeDumper):
     """Block style, keys in schema order, long text folded for reading."""

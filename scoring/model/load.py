@@ -25,6 +25,8 @@ from pydantic import ValidationError
 from scoring.model import checks as model_checks
 from scoring.model.schema import ModelSpec
 
+__all__ = ["ModelError", "ScoringModel", "content_hash", "from_dict", "load_model", "parse_model"]
+
 BUILTIN = ("default",)
 #: A model file is a few dozen KB (the shipped one: 21 KB); a calibration adds a few more.
 MAX_FILE_BYTES = 1024 * 1024
