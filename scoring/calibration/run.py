@@ -35,6 +35,8 @@ from scoring.snapshots import ScoredSnapshots, score_snapshots
 from scoring.calibration.weights import PRIOR_PARTNERS, equal_weights, suggest
 from scoring.model.edit import release, with_weights, without_calibration
 
+__all__ = ["CURRENT", "SUGGESTED", "CalibrationRun", "Cohort", "NotEnoughData", "Report", "Settings", "calibrate"]
+
 MIN_PARTNERS = 50  # with outcomes and a score
 MIN_PER_CLASS = 10  # engaged and not engaged
 MIN_POSITIVE_REVENUE = 10

@@ -18,6 +18,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+__all__ = ["MAX_WEIGHT", "BooleanNorm", "ChangelogEntry", "LinearNorm", "LogNorm", "Metric", "ModelSpec", "OrdinalNorm", "Rule", "Segment", "Tier"]
+
 #: Weights are relative (within a layer, between layers, between outcomes): 0 to this.
 MAX_WEIGHT = 1000.0
 #: Largest magnitude of a normalisation floor/target or a valid-range end: beyond 1e15 a float no
