@@ -7,6 +7,7 @@ from importlib import resources
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -333,3 +334,11 @@ def test_progress_shows_in_a_log(demo_book, tmp_path):
     counts = [line.split(" done")[0].strip() for line in done.stderr.splitlines() if line.startswith("  ")]
     assert counts == [f"{n} of 5" for n in range(1, 6)]
     assert "Rendering 5 scorecards ..." in done.stderr
+
+
+@pytest.mark.parametrize("module", ["xlplugin.cli", "xlplugin"])
+def test_python_m_runs_every_command(module):
+    """``python -m`` reaches the commands defined after the module's entry point too."""
+    done = subprocess.run([sys.executable, "-m", module, "report", "scorecards", "--help"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "One PDF scorecard per partner" in done.stdout, done.stderr
