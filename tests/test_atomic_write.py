@@ -19,7 +19,7 @@ BIG = "2000"  # partners: the demo workbook then takes half a second to save, lo
 
 def _stop_while_writing(target: Path, signum: int) -> subprocess.CompletedProcess:
     """Start writing a big demo workbook over ``target`` and send ``signum`` once its temporary file exists."""
-    process = subprocess.Popen([*pscore_command(), "demo", str(target), "--partners", BIG, "--as-of", AS_OF, "--force"],
+    process = subprocess.Popen([*pscore_command(), "demo", str(target), "--partners", BIG, "--as-of", AS_OF.isoformat(), "--force"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
     try:
@@ -38,7 +38,7 @@ def _stop_while_writing(target: Path, signum: int) -> subprocess.CompletedProces
 
 def _old_output(folder: Path) -> tuple[Path, bytes]:
     target = folder / "prev.xlsx"
-    assert pscore("demo", str(target), "--partners", "10", "--as-of", AS_OF).returncode == 0
+    assert pscore("demo", str(target), "--partners", "10", "--as-of", AS_OF.isoformat()).returncode == 0
     return target, target.read_bytes()
 
 
@@ -72,7 +72,7 @@ def test_the_next_run_sweeps_what_a_killed_run_left_and_nothing_else(tmp_path):
         (tmp_path / name).write_bytes(b"x")
         if mtime is not None:
             os.utime(tmp_path / name, (mtime, mtime))
-    done = pscore("score", str(target), "-o", str(tmp_path / "scores.csv"), "--as-of", AS_OF)
+    done = pscore("score", str(target), "-o", str(tmp_path / "scores.csv"), "--as-of", AS_OF.isoformat())
     assert done.returncode == 0, done.stderr
     assert sorted(os.listdir(tmp_path)) == sorted([*keep, "prev.xlsx", "scores.csv"])
 
