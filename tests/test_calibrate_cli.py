@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -16,16 +13,9 @@ from openpyxl import load_workbook
 from scoring import load_model
 from scoring.calibration.predict import COLUMNS
 
-from tests.conftest import libreoffice
+from tests.conftest import libreoffice, pscore
 
 AS_OF = "2026-11-24"
-
-
-def pscore(*args: str) -> subprocess.CompletedProcess:
-    """Run the installed console script (fall back to the module when run from a source tree)."""
-    exe = shutil.which("pscore", path=os.path.dirname(sys.executable)) or shutil.which("pscore")
-    command = [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import os
 import re
-import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,18 +25,12 @@ from xlplugin.workbook.demo import write_workbook
 from xlplugin.excel.args import default_model
 from xlplugin.workbook.pipeline import score_workbook
 
-from tests.conftest import libreoffice
+from tests.conftest import libreoffice, pscore
 from xlplugin.excel.harness import as_excel_sends, call_udf, xlwings_udfs
 
 AS_OF = dt.date(2026, 11, 24)
 ROW_HEADERS = ["Revenue score (pscore)", "Engagement score (pscore)", "Tier (pscore)", "Next action (pscore)"]
 REF = re.compile(r"^(?:(?:'(?P<quoted>[^']+)'|(?P<plain>\w+))!)?(?P<cells>\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?\d+)?)$")
-
-
-def pscore(*args: str) -> subprocess.CompletedProcess:
-    exe = shutil.which("pscore", path=os.path.dirname(sys.executable)) or shutil.which("pscore")
-    command = [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=300)
 
 
 def digest(path: Path) -> str:

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import subprocess
-import sys
 import time
 from importlib import resources
 from pathlib import Path
@@ -19,7 +15,7 @@ from scoring.calibration.weights import equal_weights
 from scoring.model import edit, load
 from scoring.model.load import from_dict, parse_model
 
-from tests.conftest import AS_OF, calibration_for, partners, variant
+from tests.conftest import AS_OF, calibration_for, partners, pscore, variant
 
 DEFAULT_TEXT = resources.files("scoring.model").joinpath("default.yaml").read_text("utf-8")
 
@@ -163,13 +159,6 @@ def test_loading_is_cached_per_content(model):
 
 
 # ------------------------------------------------------------------ limits: nothing non-finite, huge or deep
-
-
-def pscore(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the installed console script (the module when run from a source tree)."""
-    exe = shutil.which("pscore", path=os.path.dirname(sys.executable)) or shutil.which("pscore")
-    command = [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,7 @@ same scorecard (and hash) as the model version exported from it."""
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -20,16 +16,9 @@ from scoring.model.load import from_dict
 from xlplugin.workbook import model_sheet
 from xlplugin.workbook.reader import open_workbook
 
-from tests.conftest import calibration_for
+from tests.conftest import calibration_for, pscore
 
 AS_OF = "2026-11-01"
-
-
-def pscore(*args: str) -> subprocess.CompletedProcess:
-    """Run the installed console script (the module when run from a source tree)."""
-    exe = shutil.which("pscore", path=os.path.dirname(sys.executable)) or shutil.which("pscore")
-    command = [exe] if exe else [sys.executable, "-m", "xlplugin.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
