@@ -97,12 +97,9 @@ def excel_error(value: Any) -> Note:
     return None
 
 
-def text(value: Any) -> Parsed:
-    """Text such as an ID or a name; an ID typed as a number keeps no ``.0`` (1001.0 -> "1001")."""
-    if is_null(value):
-        return None, None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)
+def _typed_text(value: Any) -> Parsed:
+    """A cell as typed text, spacing cleaned: (text, None), or (None, None) for a blank and
+    (None, the Excel error's note) for an error value -- the first step of every text reading."""
     shown = clean(value)
     if not shown:
         return None, None
@@ -110,14 +107,19 @@ def text(value: Any) -> Parsed:
     return (None, error) if error else (shown, None)
 
 
+def text(value: Any) -> Parsed:
+    """Text such as an ID or a name; an ID typed as a number keeps no ``.0`` (1001.0 -> "1001")."""
+    if is_null(value):
+        return None, None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return _typed_text(value)
+
+
 def category(value: Any) -> Parsed:
     """A category (or truth value) as typed, spacing cleaned; whether the model knows it is the scorecard's call."""
     if isinstance(value, str):
-        shown = clean(value)
-        if not shown:
-            return None, None
-        error = excel_error(shown)
-        return (None, error) if error else (shown, None)
+        return _typed_text(value)
     return (None, None) if is_null(value) else (value, None)
 
 
@@ -165,12 +167,9 @@ def number(value: Any, percents: bool = False) -> Parsed:
         return found, None
     if is_null(value):
         return None, None
-    shown = clean(value)
-    if not shown:
-        return None, None
-    error = excel_error(shown)
-    if error:
-        return None, error
+    shown, note = _typed_text(value)
+    if shown is None:
+        return None, note
     if shown.casefold() in BLANK_WORDS:
         return None, (f"'{shown}' means no value", "treated as missing")
     found, percent = parse_number(shown)
@@ -317,12 +316,9 @@ def date(value: Any) -> Parsed:
             return _plausible(found, (f"date stored as the number {value:g}", "read as an Excel date serial"),
                               f"the number {value:g}")
         return None, (f"{value:g} is not a date", "treated as missing")
-    shown = clean(value)
-    if not shown:
-        return None, None
-    error = excel_error(shown)
-    if error:
-        return None, error
+    shown, note = _typed_text(value)
+    if shown is None:
+        return None, note
     for fmt in _DATE_FORMATS:
         try:
             return _plausible(dt.datetime.strptime(shown, fmt).date(), None)
