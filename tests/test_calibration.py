@@ -310,7 +310,7 @@ def test_report_compares_peers_on_the_same_split(run):
                                "no clear difference")
     summary = "\n".join(run.report.summary)
     assert "Against gradient boosting, the current scorecard is" in summary and "ECE" in summary
-    assert "the current scorecard is more accurate than the base rate" in summary
+    assert "The current scorecard is more accurate than the base rate" in summary
     assert len(run.report.reliability) >= 8 and run.report.segments.segment.iloc[-1] == "All partners"
     backtest = run.report.backtest
     assert (backtest.low <= backtest.high).all()
