@@ -6,7 +6,7 @@ analyst's own map as the prior, so that a small programme cannot swing it wildly
 * Each category of an ordinal metric (or each bin of a numeric one) has an observed outcome rate.
   The analyst's map gives a prior rate for it: a one-metric logistic fit of the outcome on the
   analyst's sub-score, read at that category's sub-score. The fitted rate is the observed one
-  shrunk toward the prior by :data:`PRIOR_COUNT` partners' worth of evidence.
+  shrunk toward the prior by :data:`PRIOR_SHARE` of the fit's prior strength, in partners.
 * Categories held by fewer than :data:`MIN_CATEGORY` partners are pooled and share the pool's
   evidence; a pool that is itself too small leaves them at their prior.
 * Numbers are cut into at most :data:`MAX_BINS` bins of at least :data:`MIN_BIN` partners each, and
@@ -37,7 +37,10 @@ from scoring.normalize import linear, log_transform
 
 __all__ = ["MapRow", "MetricMap", "fit_maps"]
 
-PRIOR_COUNT = 10.0  # partners' worth of evidence in the analyst's map, per category or bin
+#: Per category or bin, the analyst's map counts as this share of the fit's prior strength (in
+#: partners): the cross-validated strength (:func:`scoring.calibration.fit.choose_prior`) decides
+#: how far points, bins and weights may move together.
+PRIOR_SHARE = 0.25
 MIN_CATEGORY = 20  # partners per category before it is judged on its own
 MAX_BINS = 8
 MIN_BIN = 25  # partners per numeric bin
@@ -69,8 +72,10 @@ class MetricMap:
     note: str  # what happened, in words
 
 
-def fit_maps(c: Compiled, observed: Observed, engaged: np.ndarray, revenue: np.ndarray) -> list[MetricMap]:
+def fit_maps(c: Compiled, observed: Observed, engaged: np.ndarray, revenue: np.ndarray,
+             prior_partners: float) -> list[MetricMap]:
     """A fitted map per usable ordinal or numeric metric (booleans and unusable metrics are not refitted)."""
+    pseudo = PRIOR_SHARE * prior_partners
     out = []
     for j, metric in enumerate(c.spec.metrics):
         if not observed.usable[j] or c.kind[j] not in (KIND_ORDINAL, KIND_LINEAR, KIND_LOG):
@@ -81,9 +86,9 @@ def fit_maps(c: Compiled, observed: Observed, engaged: np.ndarray, revenue: np.n
         with step(f"{metric.id}: fitting its {'category points' if c.kind[j] == KIND_ORDINAL else 'bins'}",
                   "check that its values vary among partners with outcomes, or remove the metric from the model"):
             if c.kind[j] == KIND_ORDINAL:
-                out.append(_categories(c, j, observed, target, outcome))
+                out.append(_categories(c, j, observed, target, outcome, pseudo))
             else:
-                out.append(_bins(c, j, observed.values[j], target, outcome))
+                out.append(_bins(c, j, observed.values[j], target, outcome, pseudo))
     return out
 
 
@@ -100,9 +105,9 @@ def _prior(analyst: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(fit.intercept_[0]), slope
 
 
-def _shrunk_logit(k: np.ndarray, n: np.ndarray, prior_logit: np.ndarray) -> np.ndarray:
+def _shrunk_logit(k: np.ndarray, n: np.ndarray, prior_logit: np.ndarray, pseudo: float) -> np.ndarray:
     prior = 1.0 / (1.0 + np.exp(-prior_logit))
-    rate = (k + PRIOR_COUNT * prior) / (n + PRIOR_COUNT)
+    rate = (k + pseudo * prior) / (n + pseudo)
     return np.log(rate / (1.0 - rate))
 
 
@@ -118,7 +123,7 @@ def _row(metric: str, outcome: str, group: str, analyst: float, y: np.ndarray, f
     return MapRow(metric, outcome, group, float(analyst), n, rate, low, high, float(fitted))
 
 
-def _categories(c: Compiled, j: int, observed: Observed, y: np.ndarray, outcome: str) -> MetricMap:
+def _categories(c: Compiled, j: int, observed: Observed, y: np.ndarray, outcome: str, pseudo: float) -> MetricMap:
     metric = c.spec.metrics[j]
     names = observed.categories[j]
     analyst = np.array([metric.normalization.map[name] for name in names], dtype=float)
@@ -135,7 +140,7 @@ def _categories(c: Compiled, j: int, observed: Observed, y: np.ndarray, outcome:
         pooled_n[rare], pooled_k[rare] = n[rare].sum(), k[rare].sum()
     elif rare.any():  # too few even together: they stay at their prior
         pooled_n[rare], pooled_k[rare] = 0.0, 0.0
-    logit = _shrunk_logit(pooled_k, pooled_n, a0 + b0 * analyst / 100.0)
+    logit = _shrunk_logit(pooled_k, pooled_n, a0 + b0 * analyst / 100.0, pseudo)
     points = _to_points(logit)
     keep = np.ptp(points) < MIN_SHAPE or np.ptp(logit) < 1e-9
     rows = [_row(metric.id, outcome, name, analyst[i], yy[code == i], np.nan if keep else points[i])
@@ -152,7 +157,7 @@ def _analyst_subscore(c: Compiled, j: int, x: np.ndarray) -> np.ndarray:
     return linear(scale, c.floor[j], c.target[j])
 
 
-def _bins(c: Compiled, j: int, values: np.ndarray, y: np.ndarray, outcome: str) -> MetricMap:
+def _bins(c: Compiled, j: int, values: np.ndarray, y: np.ndarray, outcome: str, pseudo: float) -> MetricMap:
     metric = c.spec.metrics[j]
     has = ~np.isnan(values)
     x, yy = values[has], y[has]
@@ -166,7 +171,7 @@ def _bins(c: Compiled, j: int, values: np.ndarray, y: np.ndarray, outcome: str) 
     k = np.bincount(groups, weights=yy, minlength=count)
     medians = np.array([np.median(x[groups == g]) for g in range(count)])
     analyst = _analyst_subscore(c, j, medians)
-    logit = _shrunk_logit(k, n, a0 + b0 * analyst / 100.0)
+    logit = _shrunk_logit(k, n, a0 + b0 * analyst / 100.0, pseudo)
     increasing = metric.direction == "higher"
     if count > 1:
         logit = IsotonicRegression(increasing=increasing).fit(medians, logit, sample_weight=n).predict(medians)

@@ -81,7 +81,7 @@ def fit_scorecard(partners: pd.DataFrame, engaged: np.ndarray, revenue: np.ndarr
     partners = partners.reset_index(drop=True)
     c = compile_model(base)
     observed = observe(c, partners)
-    maps = fit_maps(c, observed, engaged, revenue)
+    maps = fit_maps(c, observed, engaged, revenue, prior_partners)
     model = _with_maps(base, maps)
     s = stage_at(c, window_months)
     scored = score_at_months(partners, model, window_months)
