@@ -90,6 +90,7 @@ NAME_TAILS = ("Ltda", "ME", "Comércio", "Distribuidora", "Store", "EIRELI")
 
 
 def _months_after(day: dt.date, months: int) -> dt.date:
+    """Calendar months later (earlier if negative); a day past the month's end is clamped to it."""
     return (pd.Timestamp(day) + pd.DateOffset(months=months)).date()
 
 
@@ -119,6 +120,7 @@ class ProgrammeOptions:
     revenue: Literal["lognormal", "heavy"] = "lognormal"
 
     def __post_init__(self) -> None:
+        """Refuse options that cannot describe a programme, naming the option and why."""
         if self.n_partners < 1:
             raise ValueError("n_partners must be at least 1")
         if self.signing_months < 1:
@@ -199,6 +201,7 @@ class Programme:
 
     @property
     def as_of(self) -> dt.date:
+        """The export date: what the data is current to."""
         return self.options.as_of
 
 
@@ -332,6 +335,7 @@ def _effects(model: ScoringModel, options: ProgrammeOptions) -> dict[str, np.nda
 
 
 def _effects_table(model: ScoringModel, effects: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per category of each categorical metric and segment dimension, for comparing fitted points."""
     rows = []
     for attribute in (*mp.CATEGORICAL, mp.PARTNER_TYPE, mp.REGION):
         scores = _analyst_map(model, attribute.id)
