@@ -57,3 +57,19 @@ def score_snapshots(frame: pd.DataFrame, model: ScoringModel, dates: np.ndarray)
         segment=gather([np.asarray(r["segment"], dtype=object) for r in results]),
         frame=pd.concat([r.frame for r in results], ignore_index=True).iloc[back].reset_index(drop=True),
     )
+
+
+#: Any fixed date serves: only the months between it and the scoring date matter.
+_REFERENCE_START = pd.Timestamp("2000-01-01")
+
+
+def score_at_months(frame: pd.DataFrame, model: ScoringModel, months: int) -> ScoredSnapshots:
+    """Score every row as it would be scored ``months`` after its onboarding start, in one engine call.
+
+    Calibration takes every partner of a cohort at the same point of its onboarding (the window),
+    so all share that point's maturity stage; the metric values are the row's own. This is the
+    stage calibrated predictions are made at, whatever the scoring date (docs/calibration.md).
+    """
+    frame = frame.reset_index(drop=True).assign(onboarding_start=_REFERENCE_START)
+    as_of = (_REFERENCE_START + pd.DateOffset(months=months)).date()
+    return score_snapshots(frame, model, np.full(len(frame), as_of, dtype=object))

@@ -46,7 +46,7 @@ def test_calibrate_writes_a_new_model_version_and_a_summary(calibrated):
     assert cal is not None and cal.date.isoformat() == AS_OF and cal.n > 150
     out = done.stdout
     assert f"Calibrated on {cal.n:,} partners with 12-month outcomes" in out
-    assert "AUC" in out and "ECE" in out and "Gradient boosting vs the current scorecard" in out
+    assert "AUC" in out and "ECE" in out and "Against gradient boosting, the current scorecard is" in out
     assert f"Wrote {path} ({model.label}) and {path.parent / 'calibration.xlsx'}" in out
     assert path.read_text(encoding="utf-8").startswith(f"# {model.label}: calibrated by pscore calibrate")
 
@@ -87,7 +87,8 @@ def test_report_workbook_has_every_table(calibrated):
     book = load_workbook(report)
     assert book.sheetnames == ["Summary", "Engagement", "Reliability", "Revenue", "Segments", "Peers", "Weights"]
     peers = [row for row in book["Peers"].iter_rows(min_row=2, values_only=True)]
-    assert {row[0] for row in peers} == {"Current scorecard", "Equal weights", "Suggested weights", "Gradient boosting"}
+    assert {row[0] for row in peers} == {"Current scorecard", "Equal weights", "Suggested weights", "Gradient boosting",
+                                       "Base rate", "One-hot logistic"}
     weights = book["Weights"]
     assert [c.value for c in weights[1]] == ["outcome", "metric", "label", "layer", "current", "suggested", "change"]
     assert any("Back-test of the current and suggested weights" in str(c.value) for c in weights["A"])

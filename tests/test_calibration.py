@@ -299,15 +299,18 @@ def test_acceptance_auc_within_two_points(fresh):
 
 def test_report_compares_peers_on_the_same_split(run):
     peers = run.report.peers
-    assert set(peers.model) == {CURRENT, "Equal weights", "Suggested weights", "Gradient boosting"}
+    assert set(peers.model) == {CURRENT, "Equal weights", "Suggested weights", "Gradient boosting", "Base rate",
+                                "One-hot logistic"}
     auc = peers[peers.figure == "AUC"].set_index("model")
-    assert (auc.value > 0.7).all()
+    assert (auc.drop(index="Base rate").value > 0.7).all() and auc.loc["Base rate", "value"] == 0.5
     for name, row in auc.drop(index=CURRENT).iterrows():
-        assert row.vs_current == pytest.approx(row.value - auc.loc[CURRENT, "value"])
-        assert row.vs_current_low <= row.vs_current <= row.vs_current_high
-        assert row.verdict in ("better than current", "worse than current", "no clear difference")
+        assert row.difference == pytest.approx(row.value - auc.loc[CURRENT, "value"])
+        assert row.difference_low <= row.difference <= row.difference_high
+        assert row.verdict in ("better than the current scorecard", "worse than the current scorecard",
+                               "no clear difference")
     summary = "\n".join(run.report.summary)
-    assert "Gradient boosting vs the current scorecard" in summary and "ECE" in summary
+    assert "Against gradient boosting, the current scorecard is" in summary and "ECE" in summary
+    assert "The current scorecard is more accurate than the base rate" in summary
     assert len(run.report.reliability) >= 8 and run.report.segments.segment.iloc[-1] == "All partners"
     backtest = run.report.backtest
     assert (backtest.low <= backtest.high).all()

@@ -298,44 +298,75 @@ def demo_command(path: Path, n_partners: int, seed: int, as_of: str | None, forc
     click.echo(f"Wrote {n_partners} synthetic partners (seed {seed}, as of {data.as_of.isoformat()}) to {path}")
 
 
+def _cohort_options(fn: Callable) -> Callable:
+    """The options ``calibrate`` and ``fit`` share: where the cohort is, how it is scored and split."""
+    for option in reversed([
+        click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                      help="Where to write the new model version (.yaml); the --model file is never overwritten."),
+        click.option("--model", "model_ref", default="default", show_default=True,
+                      help="Model to start from: a built-in name or the path of a model YAML file."),
+        click.option("--horizon", type=click.IntRange(1, 120), metavar="MONTHS",
+                      help="Outcome horizon: Outcomes must have revenue_<MONTHS>m and engaged_<MONTHS>m. [default: the model's, 12]"),
+        click.option("--window", "window_months", default=DEFAULT_WINDOW_MONTHS, show_default=True,
+                      type=click.IntRange(0, 119), metavar="MONTHS",
+                      help="Score each partner as it looked this many months after onboarding start (its History row of "
+                           "that month); 0 takes the Partners sheet as at sign-up and needs no History. Must be shorter "
+                           "than the horizon."),
+        click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+                      help="Also write the back-test report: figures with intervals, reliability, baselines, weights (.xlsx)."),
+        click.option("--engagement-map", "method", type=click.Choice(["logistic", "isotonic"]), default="logistic",
+                      show_default=True, help="Score-to-probability map; isotonic needs 1,000+ partners with outcomes."),
+        click.option("--test-share", default=0.3, show_default=True, type=click.FloatRange(0.1, 0.5),
+                      help="Share of partners, latest onboarding cohorts first, held out to back-test on."),
+        click.option("--seed", default=0, show_default=True, type=int,
+                      help="Seed for resampling and cross-fitting; the same seed gives the same result."),
+        click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Calibration date recorded in the model. [default: today]"),
+        click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True,
+                      help="Sheet holding one row per partner (onboarding start, segments)."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
 @main.command("calibrate")
-@click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the calibrated model (.yaml): a new version; the --model file is never overwritten.")
-@click.option("--model", "model_ref", default="default", show_default=True,
-              help="Model to calibrate: a built-in name or the path of a model YAML file.")
-@click.option("--horizon", type=click.IntRange(1, 120), metavar="MONTHS",
-              help="Outcome horizon: Outcomes must have revenue_<MONTHS>m and engaged_<MONTHS>m. [default: the model's, 12]")
-@click.option("--window", "window_months", default=DEFAULT_WINDOW_MONTHS, show_default=True,
-              type=click.IntRange(1, 120), metavar="MONTHS",
-              help="Score each partner as it looked this many months after onboarding start (its History row of that month).")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the back-test report: metrics with intervals, reliability, peers, suggested weights (.xlsx).")
-@click.option("--engagement-map", "method", type=click.Choice(["logistic", "isotonic"]), default="logistic",
-              show_default=True, help="Score-to-probability map; isotonic needs 1,000+ partners with outcomes.")
-@click.option("--test-share", default=0.3, show_default=True, type=click.FloatRange(0.1, 0.5),
-              help="Share of partners, latest onboarding cohorts first, held out to back-test on.")
-@click.option("--seed", default=0, show_default=True, type=int,
-              help="Seed for resampling and cross-fitting; the same seed gives the same result.")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Calibration date recorded in the model. [default: today]")
-@click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True,
-              help="Sheet holding one row per partner (onboarding start, segments).")
+@_cohort_options
 @user_errors
-def calibrate_command(workbook_path: Path, output: Path, model_ref: str, horizon: int | None, window_months: int,
-                      report: Path | None, method: str, test_share: float, seed: int, as_of: str | None,
-                      sheet: str) -> None:
+def calibrate_command(**options) -> None:
     """Calibrate scores to revenue and engagement on past cohorts, back-test them and suggest weights.
 
     Partners on the Outcomes sheet are scored as they looked WINDOW months after onboarding start
-    (History); the model is calibrated on them and written as a new version with its back-test.
+    (History, or the Partners sheet with --window 0); the scorecard is kept, the maps from its
+    scores to outcomes are fitted, and the model is written as a new version with its back-test.
     """
+    _calibrate_workbook(fit=False, **options)
+
+
+@main.command("fit")
+@_cohort_options
+@user_errors
+def fit_command(**options) -> None:
+    """Learn the scorecard from past cohorts' outcomes, then calibrate it (docs/calibration.md).
+
+    Category points, monotone bins for numbers, weights across layers and segment adjustments are
+    fitted with the --model as the prior, back-tested against the base rate, the current scorecard,
+    a one-hot logistic regression and gradient boosting, and written as a new model version.
+    """
+    _calibrate_workbook(fit=True, **options)
+
+
+def _calibrate_workbook(*, fit: bool, workbook_path: Path, output: Path, model_ref: str, horizon: int | None,
+                        window_months: int, report: Path | None, method: str, test_share: float, seed: int,
+                        as_of: str | None, sheet: str) -> None:
+    """``pscore calibrate`` and ``pscore fit``: read the cohort, run, write the model and the report."""
     from scoring import ScoringModel
     from scoring.calibration.run import Settings, calibrate
 
     from xlplugin.workbook import calibration as cohorts
 
+    command = "fit" if fit else "calibrate"
     if output.suffix.lower() not in (".yaml", ".yml"):
-        raise ValueError(f"{output}: the calibrated model must end in .yaml")
+        raise ValueError(f"{output}: the {'fitted' if fit else 'calibrated'} model must end in .yaml")
     model = load_model(model_ref)
     if Path(model.source).is_file() and output.resolve() == Path(model.source).resolve():
         raise ValueError(f"{output}: refusing to overwrite the input model; choose another output file")
@@ -348,11 +379,12 @@ def calibrate_command(workbook_path: Path, output: Path, model_ref: str, horizon
     data = cohorts.read_cohort(workbook_path, model, window_months=window_months, horizon_months=horizon,
                                partners_sheet=sheet)
     settings = Settings(date=_date_option(as_of) or dt.date.today(), horizon_months=horizon,
-                        window_months=window_months, method=method, test_share=test_share, seed=seed)
+                        window_months=window_months, method=method, test_share=test_share, seed=seed, fit=fit)
     run = calibrate(data.cohort, model, settings)
     new = ScoringModel(run.spec, str(output))
-    text = dump_model(run.spec, f"{new.label}: calibrated by pscore calibrate from {workbook_path.name} "
-                                f"({model.label}). Field reference: docs/model-file.md, docs/calibration.md")
+    text = dump_model(run.spec, f"{new.label}: {'fitted' if fit else 'calibrated'} by pscore {command} from "
+                                f"{workbook_path.name} ({model.label}). Field reference: docs/model-file.md, "
+                                f"docs/calibration.md")
     atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     written = [f"{output} ({new.label})"]
     if report is not None:

@@ -99,8 +99,16 @@ def _order(pred: np.ndarray) -> np.ndarray:
     return np.argsort(-pred, kind="stable")
 
 
-def _gini(actual: np.ndarray, order: np.ndarray) -> float:
-    cumulative = np.cumsum(actual[order]) / actual.sum()
+def _gini(actual: np.ndarray, order: np.ndarray, pred: np.ndarray | None = None) -> float:
+    """Gini of ``actual`` taken in ``order``; partners with equal ``pred`` count with their mean
+    (the expected Gini over every way of breaking the tie), so a constant prediction scores 0."""
+    taken = actual[order]
+    if pred is not None:
+        ranked = pred[order]
+        starts = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
+        counts = np.diff(np.r_[starts, len(taken)])
+        taken = np.repeat(np.add.reduceat(taken, starts) / counts, counts)
+    cumulative = np.cumsum(taken) / actual.sum()
     n = len(actual)
     return float(cumulative.sum() / n - (n + 1) / (2 * n))
 
@@ -110,7 +118,7 @@ def normalized_gini(pred: np.ndarray, actual: np.ndarray) -> float:
     perfect ranking, 0 no better than random."""
     if actual.sum() <= 0:
         return np.nan
-    return _gini(actual, _order(pred)) / _gini(actual, _order(actual))
+    return _gini(actual, _order(pred), pred) / _gini(actual, _order(actual))
 
 
 def spearman(pred: np.ndarray, actual: np.ndarray) -> float:

@@ -6,6 +6,12 @@ partner as it looked at the end of its onboarding window: its ``History`` row of
 month in which it completed ``window`` months since onboarding start (``Partners``), scored as of
 that row's period. That is the moment the predictions are meant for -- onboarding is over, the
 horizon is still ahead -- and the same rule applies to every cohort, so cohorts compare fairly.
+
+A window of 0 months takes the partner as it signed up: its ``Partners`` row, scored as of its
+onboarding start, with no History needed. That is what a programme that records only sign-up
+attributes has. A window at or past the horizon is refused: the snapshot would then be taken
+after (part of) the outcome it is meant to predict, and the back-test would read the answer.
+
 Rows that cannot be used are skipped and counted, never guessed.
 """
 
@@ -22,9 +28,9 @@ from scoring.headers import header_key
 from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS
 from scoring.model.load import ScoringModel
 
-__all__ = ["OUTCOMES_SHEET", "CohortData", "CohortError", "build_cohort"]
+__all__ = ["HISTORY_SHEET", "OUTCOMES_SHEET", "CohortData", "CohortError", "build_cohort", "check_window"]
 
-OUTCOMES_SHEET = "Outcomes"
+OUTCOMES_SHEET, HISTORY_SHEET = "Outcomes", "History"
 MAX_LISTED = 3  # problems quoted per kind in the summary
 
 
@@ -40,11 +46,13 @@ class CohortData:
     skipped: list[str]  # one line per kind of partner left out, with a count and examples
 
 
-def build_cohort(partners: pd.DataFrame, history: pd.DataFrame, outcomes: pd.DataFrame, model: ScoringModel, *,
-                 window_months: int = DEFAULT_WINDOW_MONTHS, horizon_months: int = 12, source: str = "") -> CohortData:
+def build_cohort(partners: pd.DataFrame, history: pd.DataFrame | None, outcomes: pd.DataFrame, model: ScoringModel,
+                 *, window_months: int = DEFAULT_WINDOW_MONTHS, horizon_months: int = 12,
+                 source: str = "") -> CohortData:
     """Partners with outcomes, each as it looked ``window_months`` in, from the ``Partners``,
     ``History`` and ``Outcomes`` tables (canonical column names; the index is taken as the sheet row
-    number in messages)."""
+    number in messages). ``history`` may be ``None`` (no History sheet) when ``window_months`` is 0."""
+    check_window(window_months, horizon_months, has_history=history is not None, source=source)
     skipped: list[str] = []
     known = _outcomes(outcomes, horizon_months, source, skipped)
     starts = _starts(partners, model)
@@ -52,6 +60,8 @@ def build_cohort(partners: pd.DataFrame, history: pd.DataFrame, outcomes: pd.Dat
     lost = joined["onboarding_start"].isna()
     _note(skipped, lost, joined["partner_id"], "partner", "with outcomes but no Partners row with an onboarding start")
     joined = joined[~lost]
+    if window_months == 0:
+        return _at_sign_up(partners, joined, skipped, source)
     start = pd.to_datetime(joined["onboarding_start"])
     joined["month"] = (start + pd.DateOffset(months=window_months)).dt.to_period("M").to_numpy()
     snaps = _snapshots(history)
@@ -71,6 +81,38 @@ def build_cohort(partners: pd.DataFrame, history: pd.DataFrame, outcomes: pd.Dat
         snapshot_date=pd.to_datetime(merged["period"]).to_numpy().astype("datetime64[D]"),
         engaged=merged["engaged"].to_numpy(dtype=float),
         revenue=merged["revenue"].to_numpy(dtype=float),
+    )
+    return CohortData(cohort, skipped)
+
+
+def check_window(window_months: int, horizon_months: int, *, has_history: bool, source: str = "") -> None:
+    """Refuse a window that would read the outcome, or that needs a History the workbook lacks."""
+    where = f"{source}: " if source else ""
+    if window_months < 0:
+        raise CohortError(f"{where}--window must be 0 (at sign-up) or more months, not {window_months}")
+    if window_months >= horizon_months:
+        raise CohortError(
+            f"{where}--window {window_months} is at or past the {horizon_months}-month outcome horizon: the snapshot "
+            f"would be taken after part of the outcome it is meant to predict; use a window shorter than the "
+            f"horizon (e.g. --window {min(DEFAULT_WINDOW_MONTHS, horizon_months // 2)}, or 0 for sign-up data)")
+    if window_months > 0 and not has_history:
+        raise CohortError(f"{where}no '{HISTORY_SHEET}' sheet to take partners {window_months} months in from; "
+                          f"use --window 0 to calibrate on the Partners sheet as of onboarding start")
+
+
+def _at_sign_up(partners: pd.DataFrame, joined: pd.DataFrame, skipped: list[str], source: str) -> CohortData:
+    """The cohort at window 0: each partner's ``Partners`` row as of its onboarding start."""
+    if joined.empty:
+        raise CohortError(f"{source}: no partner to calibrate on: {'; '.join(skipped) or 'the Outcomes sheet is empty'}")
+    rows = partners.assign(partner_id=_ids(partners["partner_id"])).dropna(subset=["partner_id"])
+    rows = rows.drop_duplicates("partner_id").drop(columns=["onboarding_start"], errors="ignore")
+    rows = rows.drop(columns=[c for c in joined.columns if c in rows and c != "partner_id"])
+    frame = joined.reset_index(drop=True).merge(rows, on="partner_id", how="left")
+    cohort = Cohort(
+        partners=frame.drop(columns=["engaged", "revenue"]),
+        snapshot_date=pd.to_datetime(frame["onboarding_start"]).to_numpy().astype("datetime64[D]"),
+        engaged=frame["engaged"].to_numpy(dtype=float),
+        revenue=frame["revenue"].to_numpy(dtype=float),
     )
     return CohortData(cohort, skipped)
 

@@ -144,10 +144,12 @@ class Calibration(Strict):
 
     date: dt.date
     horizon_months: int = Field(gt=0)
-    window_months: int = Field(gt=0)  # scores taken this many months after onboarding start
+    window_months: int = Field(ge=0)  # scores taken this many months after onboarding start (0: at sign-up)
     n: int = Field(ge=1)  # partners with outcomes the maps were fitted on
     n_engaged: Count
     scorecard: str = Field(pattern=r"^[0-9a-f]{12}$")  # hash of the scoring parts the maps belong to
     engagement: EngagementMap
     revenue: RevenueMap
     backtest: Backtest
+    #: Metrics left out of every fit: no value, or one value only, among the partners with outcomes.
+    not_calibrated: list[str] = Field(default=[], max_length=MAX_KNOTS)

@@ -16,14 +16,14 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from scoring import ScoringModel
-from scoring.calibration.cohort import OUTCOMES_SHEET, CohortData, build_cohort
+from scoring.calibration.cohort import HISTORY_SHEET, OUTCOMES_SHEET, CohortData, build_cohort
 from scoring.calibration.run import CURRENT, SUGGESTED, CalibrationRun
 from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS
 
 from xlplugin.workbook.save import atomic_save, set_cell
 from xlplugin.workbook.reader import open_workbook, read_table
 
-PARTNERS_SHEET, HISTORY_SHEET = "Partners", "History"
+PARTNERS_SHEET = "Partners"
 FIGURE, SCORE, MONEY = "0.000", "0.0", "#,##0"  # number formats in the report
 
 
@@ -32,11 +32,12 @@ def read_cohort(path: "str | Path", model: ScoringModel, *, window_months: int =
     """Partners with outcomes from the workbook at ``path``, each as it looked ``window_months`` in."""
     workbook = open_workbook(path)
     partners = read_table(workbook, partners_sheet, model, source=path, required=("partner_id", "onboarding_start"))
-    history = read_table(workbook, HISTORY_SHEET, model, source=path, required=("partner_id", "period"))
+    history = read_table(workbook, HISTORY_SHEET, model, source=path, required=("partner_id", "period"),
+                         optional=True)
     outcomes = read_table(workbook, OUTCOMES_SHEET, model, source=path, required=("partner_id",))
-    assert partners is not None and history is not None and outcomes is not None  # required sheets
-    return build_cohort(partners.frame, history.frame, outcomes.frame, model, window_months=window_months,
-                        horizon_months=horizon_months, source=str(path))
+    assert partners is not None and outcomes is not None  # required sheets
+    return build_cohort(partners.frame, None if history is None else history.frame, outcomes.frame, model,
+                        window_months=window_months, horizon_months=horizon_months, source=str(path))
 
 
 # ------------------------------------------------------------------ report workbook
@@ -49,9 +50,12 @@ def write_report(run: CalibrationRun, path: "str | Path", model_label: str, sour
     ws = wb.active
     ws.title = "Summary"
     lines = [f"Calibration of {model_label} on {source}", "", *report.summary, "",
-             "Every figure is measured on the later onboarding cohorts, with maps fitted on the earlier ones.",
+             "Every figure is measured on the later onboarding cohorts, with everything fitted on the earlier ones.",
              "95% intervals come from resampling those partners; 'no clear difference' means the interval "
-             "of the difference includes zero."]
+             "of the difference includes zero.",
+             *(["Points: per metric and category (or bin of values), the analyst's sub-score, the outcome rate "
+                "observed with its count and 95% interval, and the fitted sub-score: where the prior was wrong."]
+               if len(report.categories) else [])]
     for r, line in enumerate(lines, start=1):
         set_cell(ws, r, 1, line)
     ws["A1"].font = Font(bold=True)
@@ -62,10 +66,18 @@ def write_report(run: CalibrationRun, path: "str | Path", model_label: str, sour
     _table(wb, "Revenue", backtest[backtest.outcome == "revenue"].drop(columns="outcome"))
     _table(wb, "Segments", report.segments, {"predicted": MONEY, "observed": MONEY, "ratio": "0.00"})
     _table(wb, "Peers", report.peers)
-    ws = _table(wb, "Weights", report.weights, {"current": SCORE, "suggested": SCORE, "change": "+0.0;-0.0;0.0"})
-    figures = report.peers[report.peers.model.isin([CURRENT, SUGGESTED])]
-    _append(ws, figures[["model", "figure", "value", "low", "high", "vs_current", "verdict"]],
-            "Back-test of the current and suggested weights (suggested weights searched on the earlier cohorts):")
+    change = {"current": SCORE, "suggested": SCORE, "fitted": SCORE, "change": "+0.0;-0.0;0.0"}
+    ws = _table(wb, "Weights", report.weights, change)
+    if SUGGESTED in set(report.peers.model):
+        figures = report.peers[report.peers.model.isin([CURRENT, SUGGESTED])]
+        _append(ws, figures[["model", "figure", "value", "low", "high", "difference", "verdict"]],
+                "Back-test of the current and suggested weights (suggested weights searched on the earlier cohorts):")
+    if len(report.categories):
+        _table(wb, "Points", report.categories, {"analyst": SCORE, "fitted": SCORE, "observed": FIGURE,
+                                                 "low": FIGURE, "high": FIGURE})
+        _table(wb, "Layers", report.layers)
+        _table(wb, "Factors", report.factors, {"analyst": "0.00", "fitted": "0.00"})
+        _table(wb, "Prior", report.priors, {"auc": FIGURE, "normalized_gini": FIGURE, "criterion": FIGURE})
     return atomic_save(wb, path, stamp=dt.datetime.combine(run.spec.calibration.date, dt.time()))
 
 
