@@ -98,6 +98,12 @@ LATE_METRICS = ("has_company", "has_gtin", "average_stock")
 ENGAGEMENT_INTERCEPT = -1.525
 
 
+#: Declared catalogue size: lognormal, ``max(1, round(CATALOG_MEDIAN exp(CATALOG_SIGMA z)))``.
+CATALOG_MEDIAN, CATALOG_SIGMA = 60.0, 1.1
+#: Declared monthly revenue: 0 (not declared) unless the seller declares, then lognormal, rounded to 100.
+DECLARING_SHARE, DECLARED_MEDIAN, DECLARED_SIGMA = 0.35, 30_000.0, 1.4
+
+
 def catalog_effect(size: np.ndarray) -> np.ndarray:
     """Saturating: the first few dozen products matter, beyond a few hundred nothing more."""
     return 0.9 * (1.0 - np.exp(-size / 80.0)) - 0.45

@@ -76,10 +76,11 @@ MODEL_FILE = "marketplace.yaml"
 
 #: Revenue: log-mean at an average seller, and each mode's hurdle shift, sigma and tail.
 REVENUE_LOG_MEAN = 9.0
-REVENUE_MODES = {  # name: (hurdle shift r0, sigma, share with a tail, Lomax shape)
-    "lognormal": (0.0, 0.8, 0.0, 1.3),
-    "heavy": (-1.3, 1.3, 0.05, 1.3),
+REVENUE_MODES = {  # name: (hurdle shift r0, sigma, share of sellers with sales who get the tail)
+    "lognormal": (0.0, 0.8, 0.0),
+    "heavy": (-1.3, 1.3, 0.05),
 }
+TAIL_SHAPE = 1.3  # Lomax shape of the heavy tail: below 2, so its variance is infinite
 MANUFACTURER_REVENUE_SHIFT = 0.3
 
 NAME_HEADS = ("Casa", "Loja", "Mundo", "Empório", "Ponto", "Central", "Estação", "Vila", "Bazar", "Galeria",
@@ -226,12 +227,13 @@ def generate_programme(options: "ProgrammeOptions | str" = DEFAULT_PRESET) -> Pr
     has_company = rng.random(n) < mp.HAS_COMPANY_SHARE
     gtin_share = np.array([mp.HAS_GTIN_SHARE[t] for t in mp.PARTNER_TYPE.categories])[type_code]
     has_gtin = rng.random(n) < gtin_share
-    catalog = np.maximum(np.round(60.0 * np.exp(1.1 * rng.standard_normal(n))), 1.0)
-    declares = rng.random(n) >= 0.65
-    declared = np.where(declares, np.round(30_000.0 * np.exp(1.4 * rng.standard_normal(n)), -2), 0.0)
+    catalog = np.maximum(np.round(mp.CATALOG_MEDIAN * np.exp(mp.CATALOG_SIGMA * rng.standard_normal(n))), 1.0)
+    declares = rng.random(n) < mp.DECLARING_SHARE
+    declared = np.where(declares, np.round(
+        mp.DECLARED_MEDIAN * np.exp(mp.DECLARED_SIGMA * rng.standard_normal(n)), -2), 0.0)
     names = _names(rng, n)
     u_engaged, u_positive, u_tail = rng.random((3, n))
-    z, lomax = rng.standard_normal(n), rng.pareto(REVENUE_MODES[options.revenue][3], n)
+    z, lomax = rng.standard_normal(n), rng.pareto(TAIL_SHAPE, n)
 
     effects = _effects(model, options)
     eta = np.full(n, mp.ENGAGEMENT_INTERCEPT)
@@ -242,7 +244,7 @@ def generate_programme(options: "ProgrammeOptions | str" = DEFAULT_PRESET) -> Pr
         eta += effects["partner_type"][type_code] + effects["region"][region_code]
 
     partner_type = words(mp.PARTNER_TYPE.categories)[type_code]
-    r0, sigma, tail_share, shape = REVENUE_MODES[options.revenue]
+    r0, sigma, tail_share = REVENUE_MODES[options.revenue]
     lift = eta - mp.ENGAGEMENT_INTERCEPT
     p_engaged, p_positive = sigmoid(eta), sigmoid(r0 + lift)
     log_mean = REVENUE_LOG_MEAN + 0.5 * lift + 0.25 * np.log1p(declared / 1000.0)
@@ -250,7 +252,7 @@ def generate_programme(options: "ProgrammeOptions | str" = DEFAULT_PRESET) -> Pr
         log_mean += MANUFACTURER_REVENUE_SHIFT * (partner_type == "manufacturer")
     tail = np.where(u_tail < tail_share, 1.0 + lomax, 1.0)
     revenue = np.where(u_positive < p_positive, np.round(np.exp(log_mean + sigma * z) * tail), 0.0)
-    tail_mean = 1.0 + tail_share / (shape - 1.0)
+    tail_mean = 1.0 + tail_share / (TAIL_SHAPE - 1.0)  # the mean of 1 + Lomax(a) is 1 + 1 / (a - 1)
 
     known = start <= np.datetime64(options.outcome_cutoff, "D")
     ids = np.array([f"S{i:05d}" for i in range(1, n + 1)], dtype=object)
