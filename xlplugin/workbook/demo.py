@@ -1,5 +1,6 @@
 """The ``pscore demo`` workbook: synthetic partner data (:mod:`scoring.synthetic`) written as an
-Excel workbook, About sheet first, one sheet per frame after it.
+Excel workbook, About sheet first, one sheet per frame after it. A synthetic marketplace programme
+(:mod:`scoring.synthetic.programmes`) is written the same way (:func:`write_programme`).
 
 Saved atomically with document and archive dates fixed to the data's as-of date, so the same data
 always gives the same bytes.
@@ -17,6 +18,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from scoring.synthetic import DemoData, about_lines
+from scoring.synthetic.programme_about import about_programme
+from scoring.synthetic.programmes import Programme
 
 from xlplugin.workbook.save import FORMULA_PREFIXES, atomic_save, cell_value
 
@@ -28,7 +31,7 @@ def write_workbook(data: DemoData, path: "str | Path") -> Path:
     same bytes.
     """
     wb = Workbook(write_only=True)  # fast for 100,000+ rows
-    _write_about(wb.create_sheet("About"), data)
+    _write_lines(wb.create_sheet("About"), about_lines(data))
     for title, frame in (
         ("Partners", data.partners),
         ("History", data.history),
@@ -39,6 +42,18 @@ def write_workbook(data: DemoData, path: "str | Path") -> Path:
     ):
         _write_table(wb.create_sheet(title), frame)
     return atomic_save(wb, path, stamp=dt.datetime.combine(data.as_of, dt.time()))
+
+
+def write_programme(programme: Programme, path: "str | Path") -> Path:
+    """Write a programme's export: About, Partners, History (only when the programme has one) and
+    Outcomes; the truth stays out. Saved like the demo: atomically, dated as_of, same data same bytes."""
+    wb = Workbook(write_only=True)
+    _write_lines(wb.create_sheet("About"), about_programme(programme))
+    sheets = [("Partners", programme.partners), ("History", programme.history), ("Outcomes", programme.outcomes)]
+    for title, frame in sheets:
+        if frame is not None:
+            _write_table(wb.create_sheet(title), frame)
+    return atomic_save(wb, path, stamp=dt.datetime.combine(programme.as_of, dt.time()))
 
 
 BOLD = Font(bold=True)
@@ -83,8 +98,9 @@ def _text_safe(ws, value: object) -> object:
     return value
 
 
-def _write_about(ws, data: DemoData) -> None:
+def _write_lines(ws, lines: list[tuple[str, object]]) -> None:
+    """An About sheet: bold labels in column A, text in a wide column B."""
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 120
-    for label, text in about_lines(data):
+    for label, text in lines:
         ws.append([_bold(ws, label) if label else None, text])
