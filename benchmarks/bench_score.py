@@ -24,7 +24,7 @@ AS_OF = "2026-11-01"
 def synthetic_partners(n: int, seed: int = 0) -> pd.DataFrame:
     """Random partners in the default model's natural units, with ~5% missing cells."""
     from scoring import load_model
-    from scoring.model.schema import BooleanNorm, OrdinalNorm
+    from scoring.model.schema import BooleanNorm, OrdinalNorm, PiecewiseNorm
 
     rng = np.random.default_rng(seed)
     spec = load_model("default").spec
@@ -41,7 +41,8 @@ def synthetic_partners(n: int, seed: int = 0) -> pd.DataFrame:
         elif isinstance(norm, OrdinalNorm):
             values = rng.choice(np.array(list(norm.map), dtype=object), n)
         else:
-            lo, hi = sorted((norm.floor, norm.target))
+            ends = (norm.points[0][0], norm.points[-1][0]) if isinstance(norm, PiecewiseNorm) else (norm.floor, norm.target)
+            lo, hi = sorted(ends)
             values = rng.uniform(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), n)
             if metric.valid_range:
                 values = np.clip(values, *metric.valid_range)

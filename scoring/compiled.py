@@ -13,7 +13,7 @@ import numpy as np
 
 from scoring.model.load import ScoringModel
 from scoring.cells import FALSE_WORDS, TRUE_WORDS, category_key
-from scoring.model.schema import BooleanNorm, LinearNorm, LogNorm, ModelSpec, OrdinalNorm
+from scoring.model.schema import BooleanNorm, LinearNorm, LogNorm, ModelSpec, OrdinalNorm, PiecewiseNorm
 
 __all__ = ["ADJUSTMENT", "ADJUSTMENT_LABEL", "OUTCOMES", "Compiled", "compile_model"]
 
@@ -22,7 +22,7 @@ ADJUSTMENT = "segment_adjustment"
 ADJUSTMENT_LABEL = "Segment adjustment"
 POINT_STEPS = 2001  # driver points are shown to 0.1 within +/-100
 
-KIND_LINEAR, KIND_LOG, KIND_BOOLEAN, KIND_ORDINAL = 0, 1, 2, 3
+KIND_LINEAR, KIND_LOG, KIND_BOOLEAN, KIND_ORDINAL, KIND_PIECEWISE = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Compiled:
     valid_lo: np.ndarray  # (M,) smallest acceptable value (-inf if none)
     valid_hi: np.ndarray  # (M,) largest acceptable value (+inf if none)
     lookups: dict[int, dict[str, float]]  # metric index -> category key -> value (ordinal score / boolean 0-1)
+    piecewise: dict[int, tuple[np.ndarray, np.ndarray]]  # metric index -> (values, scores) of its points
+    since: list[tuple[int, np.datetime64]]  # (metric index, first day recorded) of metrics with a since date
     base_weights: dict[str, np.ndarray]  # outcome -> (M,)
     stage_ids: np.ndarray  # (S,) object
     stage_bounds: np.ndarray  # (S-1,) max_months of every stage but the last
@@ -76,6 +78,7 @@ def _build(spec: ModelSpec) -> Compiled:
     floor, target = np.zeros(m), np.ones(m)
     lo, hi = np.full(m, -np.inf), np.full(m, np.inf)
     lookups: dict[int, dict[str, float]] = {}
+    piecewise: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for j, metric in enumerate(metrics):
         norm = metric.normalization
         if metric.valid_range is not None:
@@ -92,6 +95,10 @@ def _build(spec: ModelSpec) -> Compiled:
         elif isinstance(norm, OrdinalNorm):  # value is already the sub-score
             kind[j], floor[j], target[j] = KIND_ORDINAL, 0.0, 100.0
             lookups[j] = {category_key(k): float(v) for k, v in norm.map.items()}
+        elif isinstance(norm, PiecewiseNorm):  # scored by interpolation (normalize.piecewise), not linearly
+            kind[j] = KIND_PIECEWISE
+            points = np.array(norm.points, dtype=float)
+            piecewise[j] = (points[:, 0].copy(), points[:, 1].copy())
     names = [x.label for x in metrics] + [ADJUSTMENT_LABEL]
     phrases = np.array(
         [f"{name} {(step - POINT_STEPS // 2) / 10:+.1f}" for name in names for step in range(POINT_STEPS)] + [""],
@@ -114,6 +121,8 @@ def _build(spec: ModelSpec) -> Compiled:
         valid_lo=lo,
         valid_hi=hi,
         lookups=lookups,
+        piecewise=piecewise,
+        since=[(j, np.datetime64(x.since, "D")) for j, x in enumerate(metrics) if x.since is not None],
         base_weights={o: np.array([spec.weights[o].get(x.id, 0.0) for x in metrics]) for o in OUTCOMES},
         stage_ids=np.array([s.id for s in spec.stages], dtype=object),
         stage_bounds=np.array([s.max_months for s in spec.stages[:-1]], dtype=float),

@@ -25,7 +25,7 @@ from scoring import segments
 from scoring.compiled import OUTCOMES, Compiled, compile_model
 from scoring.model.load import ScoringModel, load_model
 from scoring.cells import dates, plausible_dates
-from scoring.normalize import extract, linear, log_transform
+from scoring.normalize import extract, linear, log_transform, piecewise
 from scoring.result import Core, ScoreResult
 from scoring.table import PartnerTable
 
@@ -66,28 +66,34 @@ def score(
     c = compile_model(model)
     as_of = to_date(as_of)
     table = PartnerTable(partners)
-    n = table.n
 
     member = segments.membership(c, table)
     sub, status = _subscores(c, table, member)
-    months = _months(table, as_of)
-    stage_idx = np.searchsorted(c.stage_bounds, np.nan_to_num(np.maximum(months, 0.0)), side="right")
-    stage_weights = c.stage_weights[stage_idx].T  # (L, n)
-
-    present = ~np.isnan(sub)
-    sub0 = np.zeros((len(c.metric_ids) + 1, n))  # the extra zero row pads layers (see _outcome)
-    np.copyto(sub0[:-1], sub, where=present)
-    out = _outcomes(c, member, present, sub0, stage_weights)
-    del sub0, present
+    starts, months = _starts(table, as_of)
+    unrecorded = flags.unrecorded(c, starts, status["missing"])
+    stage_idx = _stage_index(c, months)
+    out = _outcomes(c, member, sub, c.stage_weights[stage_idx].T, unrecorded)
     scores, layers, contrib, coverage = {}, {}, {}, {}
     for k, outcome in enumerate(OUTCOMES):
-        adjusted = np.clip(out.score[k] * out.factors[k], 0.0, 100.0)
+        adjusted = _adjusted(out.score[k], out.factors[k])
         out.contributions[k, -1] = np.nan_to_num(adjusted - out.score[k])
         scores[outcome], scores[f"{outcome}_unadjusted"] = adjusted, out.score[k]
         layers[outcome], coverage[outcome], contrib[outcome] = out.layers[k], out.coverage[k], out.contributions[k]
     cw_r, cw_e = c.composite
     scores["composite"] = cw_r * scores["revenue"] + cw_e * scores["engagement"]
     total_coverage = cw_r * coverage["revenue"] + cw_e * coverage["engagement"]
+
+    def at_months(fixed: float) -> dict[str, np.ndarray]:
+        """Revenue and engagement scores of the same data with every partner ``fixed`` months in.
+
+        Layer scores do not depend on the stage, so only their stage-weighted mean is taken again."""
+        stage = _stage_index(c, np.array([fixed], dtype=float))[0]
+        if (stage_idx == stage).all():  # already there: the very same numbers
+            return {o: scores[o] for o in OUTCOMES}
+        has_layer = ~np.isnan(out.layers)
+        again, _ = _stage_mean(c.stage_weights[stage][:, None], has_layer, np.where(has_layer, out.layers, 0.0))
+        adjusted = _adjusted(again, out.factors)
+        return {o: adjusted[k] for k, o in enumerate(OUTCOMES)}
 
     shown = {o: np.round(scores[o], 1) for o in (*OUTCOMES, "composite")}
     row_flags = flags.row_flags(
@@ -108,7 +114,8 @@ def score(
         "coverage": np.round(total_coverage, 3),
         "provisional": row_flags["provisional"],
     }
-    core = Core(partners, sub, status, row_flags, scores, layers, contrib, columns, member.unknown, member.values)
+    core = Core(partners, sub, status, row_flags, scores, layers, contrib, columns, member.unknown, member.values,
+                {c.metric_ids[u.index]: u.blank for u in unrecorded}, at_months)
     return ScoreResult(model, c, as_of, core)
 
 
@@ -128,20 +135,35 @@ def _subscores(c: Compiled, table: PartnerTable, member: segments.Membership):
             for s, j, floor, target in c.norm_overrides
             if (rows := member.matrix[:, s]).any()
         ]
+        interpolated = [(j, piecewise(scale[j], points)) for j, points in c.piecewise.items()]
         sub = linear(scale, c.floor[:, None], c.target[:, None], out=scale)
+    for j, found in interpolated:
+        sub[j] = found
     for rows, j, override in overrides:
         sub[j, rows] = override
     sub[out_of_range] = np.nan
     return sub, {"missing": missing, "invalid_value": invalid, "out_of_range": out_of_range}
 
 
-def _months(table: PartnerTable, as_of: dt.date) -> np.ndarray:
-    """Months from onboarding start to ``as_of`` per partner (see :func:`months_between`); NaN where the
-    start is blank, unreadable or implausibly early (see :func:`scoring.cells.date`)."""
+def _starts(table: PartnerTable, as_of: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Onboarding start per partner (``datetime64[D]``) and the months from it to ``as_of`` (see
+    :func:`months_between`); NaT / NaN where the start is blank, unreadable or implausibly early
+    (see :func:`scoring.cells.date`)."""
     if "onboarding_start" not in table:
-        return np.full(table.n, np.nan)
+        return np.full(table.n, np.datetime64("NaT"), dtype="datetime64[D]"), np.full(table.n, np.nan)
     starts = plausible_dates(table.dates("onboarding_start", dates))
-    return months_between(starts, np.datetime64(as_of, "D"))
+    return starts, months_between(starts, np.datetime64(as_of, "D"))
+
+
+def _stage_index(c: Compiled, months: np.ndarray) -> np.ndarray:
+    """Maturity stage of each months-since-start: the first stage whose ``max_months`` lies above it
+    (the stage applies up to, not including, its own bound); no or a future start is the first stage."""
+    return np.searchsorted(c.stage_bounds, np.nan_to_num(np.maximum(months, 0.0)), side="right")
+
+
+def _adjusted(score: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """An outcome's score with its segment adjustment, clipped to 0-100."""
+    return np.clip(score * factors, 0.0, 100.0)
 
 
 def months_between(starts: np.ndarray, ends: "np.ndarray | np.datetime64") -> np.ndarray:
@@ -179,39 +201,48 @@ def _ordered_sum(rows) -> np.ndarray:
     return total
 
 
-def _outcomes(c: Compiled, member: segments.Membership, present, sub0, stage_weights) -> _Outcomes:
+def _outcomes(c: Compiled, member: segments.Membership, sub: np.ndarray, stage_weights: np.ndarray,
+              unrecorded: list[flags.Unrecorded]) -> _Outcomes:
     """Layer scores, outcome scores, contributions and coverage for both outcomes at once.
 
-    ``sub0`` is ``(M + 1, n)``: sub-scores with 0 for missing, plus a zero row that pads layers
-    to equal length in ``c.layer_index`` so all layers are summed together, in a fixed order.
+    ``sub`` is ``(M, n)`` (NaN where unusable), ``stage_weights`` the layer weights of each partner's
+    stage ``(L, n)``, ``unrecorded`` what :func:`scoring.flags.unrecorded` found.
     """
-    m, n = len(c.metric_ids), sub0.shape[1]
+    m, n = sub.shape
+    present = ~np.isnan(sub)
+    # Sub-scores with 0 for missing, plus a zero row that pads layers to equal length in
+    # ``c.layer_index`` so all layers are summed together, in a fixed order.
+    sub0 = np.zeros((m + 1, n))
+    np.copyto(sub0[:-1], sub, where=present)
     n_layers = len(c.layer_ids)
     tables = segments.combo_tables(c, member)
     contributions = np.empty((2, m + 1, n))
     contributions[:, m] = 0.0
     wp = contributions[:, :m]
     np.take(tables.weights.transpose(0, 2, 1), member.group, axis=2, out=wp, mode="clip")  # unbuffered
+    layer_total = tables.layer_total[:, :, member.group]
+    if unrecorded:  # not expected and not there: left out of the partner's coverage
+        _expected_totals(c, contributions, layer_total, {u.index: u.before & ~present[u.index] for u in unrecorded})
     wp *= present  # weights of the metrics present
+    del present
     layer_w = _ordered_sum(contributions[:, col] for col in c.layer_index.T)  # (2, L, n)
     layer_sum = _ordered_sum(contributions[:, col] * sub0[col] for col in c.layer_index.T)
     has_layer = layer_w > 0
-    # Coverage: share of each layer's weight backed by data, weighted by the stage's layer weights.
-    layer_total = tables.layer_total[:, :, member.group]
+    # Coverage: share of each layer's (expected) weight backed by data, weighted by the stage's layer weights.
     in_use = stage_weights * (layer_total > 0)
     share = np.divide(layer_w, layer_total, out=np.zeros_like(layer_w), where=layer_total > 0)
     del layer_total
     coverage = _ordered_sum(in_use[:, k] * share[:, k] for k in range(n_layers))
-    coverage /= _ordered_sum(in_use[:, k] for k in range(n_layers))
-    del in_use, share
+    expected = _ordered_sum(in_use[:, k] for k in range(n_layers))
+    if unrecorded:  # a partner expected to have no metric at all has no data either: coverage 0
+        np.divide(coverage, expected, out=coverage, where=expected > 0)
+    else:
+        coverage /= expected
+    del in_use, share, expected
     # Layer scores, then the stage-weighted mean over the layers that have data (arrays reused in place).
     layer_w[~has_layer] = 1.0
     filled = np.divide(layer_sum, layer_w, out=layer_sum)  # 0 where a layer has no data (its sum is 0 too)
-    lw = stage_weights * has_layer
-    lw_sum = _ordered_sum(lw[:, k] for k in range(n_layers))[:, None]
-    np.divide(lw, lw_sum, out=lw, where=lw_sum > 0)
-    score = _ordered_sum(lw[:, k] * filled[:, k] for k in range(n_layers))
-    score[~has_layer.any(axis=1)] = np.nan
+    score, lw = _stage_mean(stage_weights, has_layer, filled)
     scale = np.divide(lw, layer_w, out=lw)  # (2, L, n): effective weight per unit of within-layer weight
     del layer_w
     baseline = c.spec.drivers.baseline
@@ -221,6 +252,34 @@ def _outcomes(c: Compiled, member: segments.Membership, present, sub0, stage_wei
     factors = tables.factors[:, member.group]
     filled[~has_layer] = np.nan
     return _Outcomes(score, filled, contributions, coverage, factors)
+
+
+def _stage_mean(stage_weights: np.ndarray, has_layer: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome scores ``(2, n)``: the stage-weighted mean of the layer scores ``filled`` (2, L, n; 0
+    where ``has_layer`` is False) over the layers with data, NaN where none has; and the layer
+    weights used, normalised to sum to 1 per partner ``(2, L, n)``."""
+    n_layers = has_layer.shape[1]
+    lw = stage_weights * has_layer
+    lw_sum = _ordered_sum(lw[:, k] for k in range(n_layers))[:, None]
+    np.divide(lw, lw_sum, out=lw, where=lw_sum > 0)
+    score = _ordered_sum(lw[:, k] * filled[:, k] for k in range(n_layers))
+    score[~has_layer.any(axis=1)] = np.nan
+    return score, lw
+
+
+def _expected_totals(c: Compiled, weights: np.ndarray, layer_total: np.ndarray, left_out: dict[int, np.ndarray]) -> None:
+    """In place: each partner's ``layer_total`` (2, L, n) without the weight of the metrics
+    ``left_out`` for it (metric index -> (n,) mask), from its metric weights ``weights`` (2, M + 1, n).
+
+    Only the layers of such metrics are summed again, and only partners who lack one take the new
+    total, so everyone else keeps exactly the segment combination's total.
+    """
+    for k in sorted({int(c.metric_layer[j]) for j in left_out}):
+        lacking = np.logical_or.reduce([mask for j, mask in left_out.items() if c.metric_layer[j] == k])
+        if not lacking.any():
+            continue
+        total = _ordered_sum(weights[:, j] * ~left_out[j] if j in left_out else weights[:, j] for j in c.layer_index[k])
+        np.copyto(layer_total[:, k], total, where=lacking)
 
 
 def _tiers(c: Compiled, composite: np.ndarray) -> np.ndarray:

@@ -2,10 +2,14 @@
 
 Metric-level flags (missing, invalid_value, out_of_range) come from normalisation; row-level flags
 (low coverage, unknown segment, onboarding date problems, provisional) from the engine. Both are
-kept as boolean masks so playbook rules can test them and adapters can list them.
+kept as boolean masks so playbook rules can test them and adapters can list them. A blank the
+programme did not record yet (before a metric's ``since`` date) is not ``missing``: see
+:func:`unrecorded`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,6 +37,32 @@ _ROW_TEXT = {
     "future_onboarding_start": "onboarding start after the scoring date",
     "provisional": "provisional",
 }
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A metric with a ``since`` date: the partners onboarded before it, and which of them are blank."""
+
+    index: int  # the metric's position in the model
+    before: np.ndarray  # (n,) bool: onboarded before ``since``, so not expected to have a value
+    blank: np.ndarray  # (n,) bool: of those, the ones without a value (not flagged ``missing``)
+
+
+def unrecorded(c: Compiled, starts: np.ndarray, missing: np.ndarray) -> list[Unrecorded]:
+    """The metrics with a ``since`` date, and the partners not expected to have them.
+
+    The programme did not record such a metric for partners onboarded before that date, so their
+    blank is not flagged ``missing`` (cleared in ``missing``, in place) and the engine leaves the
+    metric's weight out of their coverage unless they have a usable value anyway (which is scored
+    as usual; an unreadable one is flagged as usual). A partner without a usable onboarding start
+    (``starts`` NaT) is expected to have every metric. Empty, and free, when no metric has a date.
+    """
+    found = []
+    for j, since in c.since:
+        before = starts < since  # NaT compares False: expected
+        found.append(Unrecorded(j, before, before & missing[j]))
+        missing[j] &= ~before
+    return found
 
 
 def row_flags(spec: ModelSpec, *, coverage, no_data, unknown_segment, months) -> dict[str, np.ndarray]:

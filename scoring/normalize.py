@@ -5,9 +5,10 @@ about *meaning*: a cell that cannot be understood is flagged ``invalid_value``, 
 metric's valid range ``out_of_range``, and neither is ever scored as 0 -- the engine re-normalises
 the weights over what is usable instead.
 
-Every normalisation kind is a linear map between a floor (sub-score 0) and a target (100) on a
-transformed value: ``log1p`` for log metrics, 0/1 for booleans, the mapped score for ordinals. So
-one vectorised formula scores every metric.
+Every normalisation kind but one is a linear map between a floor (sub-score 0) and a target (100)
+on a transformed value: ``log1p`` for log metrics, 0/1 for booleans, the mapped score for ordinals.
+So one vectorised formula scores those metrics; a piecewise metric (straight lines between points,
+as a monotone binning fit writes) is one interpolation per metric on top.
 """
 
 from __future__ import annotations
@@ -121,3 +122,8 @@ def linear(transformed: np.ndarray, floor, target, out: np.ndarray | None = None
     np.divide(out, np.subtract(target, floor), out=out)
     np.clip(out, 0.0, 1.0, out=out)
     return np.multiply(out, 100.0, out=out)
+
+
+def piecewise(values: np.ndarray, points: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Straight lines between the ``(values, scores)`` points, flat beyond the ends; NaN stays NaN."""
+    return np.interp(values, points[0], points[1])

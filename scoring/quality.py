@@ -37,6 +37,10 @@ _FLAG_TEXT: dict[str, tuple[str, str, bool]] = {
     "future_onboarding_start": ("onboarding starts after the scoring date", "scored in the first stage", False),
     "provisional": ("fewer than {months:g} months since onboarding start", "score shown as provisional", False),
 }
+#: A metric with a ``since`` date, blank for partners onboarded before it: one record per sheet, not
+#: one per partner (the programme did not record it for them; see :func:`scoring.flags.unrecorded`).
+_UNRECORDED = ("recorded since {since}: blank for {count:,} partner{s} onboarded earlier, not expected of them",
+               "not flagged missing; left out of their coverage")
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ def records(result: "ScoreResult", partners: pd.DataFrame | None = None, reading
     if rows is None:
         out += [Record(sheet, None, m.label, None, f"no column for metric '{m.id}' ({m.label})",
                        "treated as missing for every partner", canonical=m.id, flag="missing") for m in absent]
+    if rows is None and partners is not None:
+        out += _unrecorded(result, sheet, headers, columns)
     flags = result.flags
     if rows is not None:
         flags = flags[flags["row"].isin(rows)]
@@ -106,6 +112,19 @@ def records(result: "ScoreResult", partners: pd.DataFrame | None = None, reading
             out.append(record)
         else:
             out[k] = _merge(out[k], record)
+    return out
+
+
+def _unrecorded(result: "ScoreResult", sheet: str, headers: Mapping[str, str], columns: set) -> list[Record]:
+    """One record per metric whose ``since`` date left blanks unflagged (its column on the sheet)."""
+    problem, action = _UNRECORDED
+    out = []
+    for m in result.model.spec.metrics:
+        count = int(result.unrecorded[m.id].sum()) if m.id in result.unrecorded and m.id in columns else 0
+        if count:
+            out.append(Record(sheet, None, headers.get(m.id, m.label), None,
+                              problem.format(since=m.since.isoformat(), count=count, s="s" * (count != 1)), action,
+                              canonical=m.id))
     return out
 
 

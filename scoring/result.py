@@ -47,6 +47,11 @@ class Core:
     columns: dict[str, np.ndarray]  # eagerly computed public columns
     unknown_segment: dict[str, np.ndarray]  # dimension -> (n,) value blank or not known to the model
     segment_values: dict[str, np.ndarray]  # dimension -> (n,) value as read (canonical spelling if known)
+    #: metric id -> (n,) blank cells of partners onboarded before the metric's ``since`` date (not flagged)
+    unrecorded: dict[str, np.ndarray]
+    #: revenue and engagement scores of the same data with every partner the given months into
+    #: onboarding (one stage for all); computed only when called, for the calibrated predictions
+    at_months: Callable[[float], dict[str, np.ndarray]]
 
 
 class ScoreResult:
@@ -76,7 +81,7 @@ class ScoreResult:
                 self._lazy[f"{outcome}_{layer}"] = lambda o=outcome, k=k: np.round(core.layers[o][k], 1)
         self._public = COLUMNS
         if model.spec.calibration is not None:  # predictions exist only for a calibrated model
-            self._lazy.update(predict.lazy_columns(model, core.scores))
+            self._lazy.update(predict.lazy_columns(model, core.at_months))
             at = COLUMNS.index("coverage") + 1
             self._public = (*COLUMNS[:at], *predict.COLUMNS, *COLUMNS[at:])
 
@@ -173,6 +178,12 @@ class ScoreResult:
         ``problem`` / ``action`` phrased for a data-quality report."""
         core = self._core
         return flags.table(self._c, core, self["partner_id"], self["coverage"])
+
+    @property
+    def unrecorded(self) -> dict[str, np.ndarray]:
+        """Per metric with a ``since`` date: which partners were onboarded before it and have no value
+        (not expected of them, so not flagged ``missing`` and left out of their coverage)."""
+        return self._core.unrecorded
 
     @cached_property
     def actions(self) -> pd.DataFrame:

@@ -25,6 +25,8 @@ from scoring.snapshots import score_snapshots
 from scoring.calibration.weights import suggest
 from scoring.synthetic import generate
 
+from tests.conftest import calibration_for, partners
+
 AS_OF = dt.date(2026, 11, 24)
 SETTINGS = Settings(date=AS_OF, n_boot=200)
 
@@ -207,6 +209,38 @@ def test_a_calibration_refuses_a_scorecard_that_changed_since(calibrated):
     data = calibrated.spec.model_dump(mode="json")
     data["version"], data["tiers"][0]["min_score"] = "9.9.9", 71  # identity and tiers do not touch the scores
     assert predict.scorecard_hash(from_dict(data, "ok").spec) == calibrated.spec.calibration.scorecard
+
+
+def test_predictions_keep_to_the_calibrations_stage_whatever_the_scoring_date(model_dict):
+    """A calibration fitted 6 months in (the ramp stage) predicts from the scores a partner's data gets
+    in that stage: scored on another date the scores move with the stage, the predictions do not."""
+    base = from_dict(model_dict, "base")
+    model = from_dict({**model_dict, "calibration": calibration_for(base.spec)}, "calibrated")
+    assert model.spec.calibration.window_months == 6
+    frame = partners({}, {"deals_won": 0, "pipeline_value": 0, "market_alignment": 5, "partner_type": "integrator"},
+                     {"training_completion_rate": None, "region": "APAC"}, onboarding_start=dt.date(2026, 1, 15))
+    dates = {"onboarding": dt.date(2026, 3, 1), "ramp": dt.date(2026, 8, 1), "established": dt.date(2027, 6, 1)}
+    results = {stage: score(frame, model, as_of=when) for stage, when in dates.items()}
+    for stage, result in results.items():
+        assert set(result["stage"]) == {stage}
+    ramp = results["ramp"]
+    for stage, result in results.items():
+        for name in predict.COLUMNS:
+            np.testing.assert_array_equal(result[name], ramp[name], err_msg=f"{name} at {stage}")
+    assert (results["onboarding"]["engagement_score"] != ramp["engagement_score"]).all()
+    assert (results["established"]["revenue_score"] != ramp["revenue_score"]).all()
+    # at the calibration's stage, exactly what the maps give for the partner's own scores
+    cal = model.spec.calibration
+    own = predict.from_maps(cal.engagement, cal.revenue).columns(ramp.raw_scores["revenue"].to_numpy(),
+                                                                 ramp.raw_scores["engagement"].to_numpy())
+    for name in predict.COLUMNS:
+        np.testing.assert_array_equal(ramp[name], own[name])
+    # partners in different stages in one batch: each gets its prediction at the calibration's stage
+    mixed = frame.assign(onboarding_start=[dt.date(2027, 5, 1), dt.date(2026, 12, 1), dt.date(2024, 1, 1)])
+    together = score(mixed, model, as_of=dt.date(2027, 6, 1))
+    assert together["stage"].tolist() == ["onboarding", "ramp", "established"]
+    for name in predict.COLUMNS:
+        np.testing.assert_array_equal(together[name], ramp[name])
 
 
 def test_calibrated_model_round_trips_through_its_file(calibrated, demo, model):

@@ -250,3 +250,78 @@ def demo_frame():
     from scoring.synthetic import generate
 
     return generate(n_partners=400, seed=11, as_of=AS_OF).partners
+
+
+LATER = ("deals_won", "pipeline_value", "average_contract_size", "deal_velocity_days", "deal_conversion_rate",
+         "qualified_leads", "first_quarter_activities", "partner_feedback", "manager_assessment")
+
+
+def recorded_since(model_dict, since: str, metrics=LATER):
+    """The default model with ``metrics`` recorded only from ``since`` on."""
+    for m in model_dict["metrics"]:
+        if m["id"] in metrics:
+            m["since"] = since
+    return variant(model_dict)
+
+
+def test_a_metric_not_recorded_yet_is_neither_missing_nor_counted_against_coverage(model_dict):
+    model = recorded_since(model_dict, "2026-06-01")
+    blank = {k: None for k in LATER}
+    frame = partners({**blank, "onboarding_start": "2025-11-01"},  # before: not expected
+                     {"onboarding_start": "2025-11-01"},  # before, recorded anyway: scored as usual
+                     {**blank, "onboarding_start": "2026-07-01"},  # after: expected, so missing
+                     {**blank, "onboarding_start": None},  # no usable start: expected
+                     {**blank, "onboarding_start": "2025-11-01", "deals_won": "lots"})  # there, unreadable
+    result = score(frame, model, as_of=AS_OF)
+    before = score(frame, as_of=AS_OF)  # the same partners under the model without dates
+    found = result.flags
+    missing = found[found.flag == "missing"]
+    assert sorted(set(missing.partner_id)) == ["P3", "P4"]
+    assert set(missing[missing.partner_id == "P3"].column) == set(LATER)
+    assert found[found.flag == "invalid_value"][["partner_id", "column"]].values.tolist() == [["P5", "deals_won"]]
+    assert result["coverage"].tolist() == [1.0, 1.0, before["coverage"][2], before["coverage"][3], 1.0]
+    assert before["coverage"][0] < 0.6 and "low coverage" in before["flags"][0]
+    assert result["flags"][0] == "" and result["flags"][4] == "invalid: Deals won"
+    # scoring itself is unchanged: blanks were already left out and weights re-normalised
+    pd.testing.assert_frame_equal(result.raw_scores, before.raw_scores)
+    assert result.unrecorded["deals_won"].tolist() == [True, False, False, False, False]
+
+
+def test_coverage_leaves_out_only_the_weight_not_expected(model_dict):
+    model = recorded_since(model_dict, "2026-06-01", ("deals_won",))
+    frame = partners({"deals_won": None, "pipeline_value": None, "onboarding_start": "2025-11-01"})
+    result = score(frame, model, as_of=AS_OF)
+    spec = model.spec
+    stage = spec.stages[-1].layer_weights  # established
+    results = [m.id for m in spec.metrics if m.layer == "results" and m.id != "deals_won"]
+    coverage = {}
+    for outcome in ("revenue", "engagement"):
+        w = spec.weights[outcome]
+        total = sum(w.get(m, 0) for m in results)  # deals_won's weight is not expected of this partner
+        share = (total - w.get("pipeline_value", 0)) / total  # pipeline_value is, and is blank
+        coverage[outcome] = (stage["strategic"] + stage["execution"] + stage["results"] * share) / sum(stage.values())
+    cw = spec.composite_weights
+    expected = (cw["revenue"] * coverage["revenue"] + cw["engagement"] * coverage["engagement"]) / sum(cw.values())
+    assert result["coverage"][0] == round(expected, 3)
+    assert result.flags[result.flags.flag == "missing"].column.tolist() == ["pipeline_value"]
+
+
+def test_a_partner_expected_to_have_nothing_has_no_data_and_zero_coverage(model_dict):
+    model = recorded_since(model_dict, "2026-06-01", TYPICAL)
+    frame = partners({k: None for k in TYPICAL}, {}, onboarding_start="2025-11-01")
+    with np.errstate(all="raise"):
+        result = score(frame, model, as_of=AS_OF)
+    assert result["coverage"].tolist() == [0.0, 1.0]
+    assert result["flags"][0] == "no usable metrics" and result["tier"][0] == "Unscored"
+
+
+def test_a_partner_alone_gets_its_batch_result_with_recorded_since_dates(model_dict, demo_frame):
+    model = recorded_since(model_dict, "2026-06-01")
+    frame = demo_frame.copy()
+    frame.loc[frame.index[::2], list(LATER)] = None
+    batch = score(frame, model, as_of=AS_OF)
+    assert batch.unrecorded["pipeline_value"].any()
+    for i in range(0, len(frame), 9):
+        one = score(frame.iloc[[i]], model, as_of=AS_OF)
+        assert one["coverage"][0] == batch["coverage"][i] and one["flags"][0] == batch["flags"][i]
+        assert one.raw_scores.iloc[0].equals(batch.raw_scores.iloc[i])

@@ -13,6 +13,7 @@ import yaml
 from scoring import ModelError, load_model, score
 from scoring.calibration.weights import equal_weights
 from scoring.model import edit, load
+from scoring.model.dump import dump_model
 from scoring.model.load import from_dict, parse_model
 
 from tests.conftest import AS_OF, calibration_for, partners, pscore, variant
@@ -143,8 +144,52 @@ def test_unknown_normalisation_kind_and_missing_fields(model_dict):
     model_dict["metrics"][3]["normalization"] = {"kind": "bool"}
     del model_dict["metrics"][0]["rationale"]
     found = problems(model_dict)
-    assert "metrics[3].normalization: unknown kind (use one of: linear, log, ordinal, boolean)" in found
+    assert "metrics[3].normalization: unknown kind (use one of: linear, log, ordinal, boolean, piecewise)" in found
     assert "metrics[0].rationale: required" in found
+
+
+def test_piecewise_points_are_checked_with_their_location(model_dict):
+    def points_problems(index: int, points) -> list[str]:
+        data = {**model_dict, "metrics": [dict(m) for m in model_dict["metrics"]]}
+        data["metrics"][index]["normalization"] = {"kind": "piecewise", "points": points}
+        return problems(data)
+
+    # training_completion_rate (5) is higher-is-better, responsiveness_hours (8) lower-is-better
+    assert points_problems(5, [[0.2, 10], [0.2, 50], [0.1, 60]]) == [
+        "metrics[5].normalization.points[1][0]: values must be strictly increasing (0.2 after 0.2)",
+        "metrics[5].normalization.points[2][0]: values must be strictly increasing (0.1 after 0.2)"]
+    assert points_problems(5, [[0.2, 10], [0.5, 60], [0.8, 55]]) == [
+        "metrics[5].normalization.points[2][1]: scores must not fall for a higher-is-better metric (55 after 60)"]
+    assert points_problems(8, [[4, 100], [24, 20], [72, 30]]) == [
+        "metrics[8].normalization.points[2][1]: scores must not rise for a lower-is-better metric (30 after 20)"]
+    assert points_problems(5, [[0.5, 50]]) == [
+        "metrics[5].normalization.points: List should have at least 2 items after validation, not 1"]
+    assert points_problems(5, [[float(v), 50] for v in range(501)]) == [
+        "metrics[5].normalization.points: List should have at most 500 items after validation, not 501"]
+    assert points_problems(5, [[0.2, 10], [1e16, 120]]) == [
+        "metrics[5].normalization.points[1][0]: Input should be less than or equal to 1000000000000000",
+        "metrics[5].normalization.points[1][1]: Input should be less than or equal to 100"]
+    assert points_problems(5, [[0.2, 10], [float("nan"), 50]]) == [
+        "metrics[5].normalization.points[1][0]: must be a finite number, not .nan"]
+    model_dict["metrics"][5]["normalization"] = {"kind": "piecewise", "points": [[0.2, 10], [0.5, 20], [0.8, 20]]}
+    assert variant(model_dict).spec.metrics[5].normalization.points[2] == (0.8, 20)  # never falling is enough
+    # a segment's floor/target override cannot apply to points
+    index = next(i for i, m in enumerate(model_dict["metrics"]) if m["id"] == "average_contract_size")
+    assert points_problems(index, [[0, 0], [100_000, 100]]) == [
+        "segments[0].normalization.average_contract_size: only linear or log metrics take floor/target "
+        "overrides ('average_contract_size' is piecewise): remove the override"]
+
+
+def test_a_piecewise_or_recorded_since_model_round_trips_through_its_file(model_dict):
+    model_dict["metrics"][5]["normalization"] = {"kind": "piecewise", "points": [[0.2, 10], [0.5, 40], [0.9, 95]]}
+    model_dict["metrics"][19]["since"] = "2026-06-01"
+    edited = variant(model_dict)
+    text = dump_model(edited.spec)
+    assert "since: '2026-06-01'" in text and text.count("since:") == 1  # unset dates are not written
+    assert "kind: piecewise" in text
+    again = parse_model(text, "edited.yaml")
+    assert again.hash == edited.hash and again.spec == edited.spec
+    assert "since:" not in dump_model(load_model("default").spec)  # a model without dates dumps as before
 
 
 def test_not_yaml_and_missing_file(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from scoring import score
 from scoring.normalize import category_key, linear
 
-from tests.conftest import AS_OF, partners
+from tests.conftest import AS_OF, partners, variant
 
 
 def sub(frame, metric, model="default"):
@@ -105,3 +105,39 @@ def test_linear_is_symmetric_in_direction():
 
 def test_category_key():
     assert category_key("  In_Progress-now ") == "in progress now"
+
+
+def piecewise_model(model_dict, metric: str, points):
+    """The default model with ``metric`` normalised by straight lines between ``points``."""
+    index = next(i for i, m in enumerate(model_dict["metrics"]) if m["id"] == metric)
+    model_dict["metrics"][index]["normalization"] = {"kind": "piecewise", "points": points}
+    return variant(model_dict)
+
+
+def test_piecewise_draws_straight_lines_between_points_flat_beyond_the_ends(model_dict):
+    model = piecewise_model(model_dict, "training_completion_rate", [[0.2, 10], [0.5, 40], [0.8, 90]])
+    frame = partners(*({"training_completion_rate": v} for v in (0.0, 0.2, 0.35, 0.65, 0.8, 1.0, "50%", 1.2, None)))
+    found = sub(frame, "training_completion_rate", model)
+    assert found[:7] == pytest.approx([10, 10, 25, 65, 90, 90, 40])
+    assert math.isnan(found[7]) and math.isnan(found[8])  # valid_range [0, 1] applies, blanks stay blank
+    result = score(frame, model, as_of=AS_OF)
+    assert result.flags[result.flags.flag == "out_of_range"].partner_id.tolist() == ["P8"]
+
+
+def test_piecewise_for_a_lower_is_better_metric(model_dict):
+    model = piecewise_model(model_dict, "responsiveness_hours", [[4, 100], [24, 60], [72, 0]])
+    frame = partners(*({"responsiveness_hours": v} for v in (1, 4, 14, 48, 72, 400)))
+    assert sub(frame, "responsiveness_hours", model) == pytest.approx([100, 100, 80, 30, 0, 0])
+
+
+def test_a_piecewise_partner_alone_gets_exactly_its_batch_result(model_dict):
+    model = piecewise_model(model_dict, "pipeline_value", [[0, 0], [50_000, 30], [400_000, 80], [2_000_000, 100]])
+    frame = partners(*({"pipeline_value": v, "partner_type": t} for v, t in
+                       [(0, "reseller"), (120_000, "integrator"), (900_000, "referral"), (None, "marketplace")]))
+    batch = score(frame, model, as_of=AS_OF)
+    for i in range(len(frame)):
+        one = score(frame.iloc[[i]], model, as_of=AS_OF)
+        assert one.raw_scores.iloc[0].equals(batch.raw_scores.iloc[i])
+        assert one["drivers_up"][0] == batch["drivers_up"][i]
+    contributions = batch.contributions["revenue"].sum(axis=1) + batch.baseline
+    np.testing.assert_allclose(contributions, batch.raw_scores["revenue"], atol=1e-9)

@@ -25,6 +25,7 @@ from xlplugin.workbook.reader import WorkbookError
 from tests.conftest import libreoffice
 from tests.conftest import pscore
 from tests.conftest import messy_book
+from tests.conftest import partner, variant, write_book
 
 AS_OF = dt.date(2026, 11, 1)
 MODEL = load_model("default")
@@ -106,6 +107,30 @@ def test_data_quality_lists_reading_and_scoring_records(tmp_path):
     absent = records[records.problem == "no column for metric 'channel_reach' (Channel reach)"]
     assert len(absent) == 1 and absent.iloc[0].action == "treated as missing for every partner"
     assert (records.problem == "no value").sum() < 10  # absent columns are not repeated per partner
+
+
+def test_a_metric_recorded_only_for_later_cohorts_is_one_data_quality_row(tmp_path, model_dict):
+    for m in model_dict["metrics"]:
+        if m["id"] in ("pipeline_value", "deals_won"):
+            m["since"] = "2026-06-01"
+    model = variant(model_dict)
+    early = [partner(f"E{i:02}", f"Early {i}", onboarding_start=dt.date(2025, 9, 1), pipeline_value=None, deals_won=None)
+             for i in range(30)]
+    late = [partner("L01", "Late", onboarding_start=dt.date(2026, 7, 1), pipeline_value=None),
+            partner("L02", "Late recorded", onboarding_start=dt.date(2026, 7, 1))]
+    path = write_book(tmp_path / "partners.xlsx", early + late)
+    out = workbook.write_scored(workbook.score_workbook(path, model, AS_OF), tmp_path / "scored.xlsx")
+    header, rows = header_and_rows(load_workbook(out)["Data quality"], 3 + 1)
+    records = pd.DataFrame(rows, columns=header).astype(object).fillna("")
+    since = "recorded since 2026-06-01: blank for 30 partners onboarded earlier, not expected of them"
+    assert records[["row", "column", "partner_id", "problem", "action"]].values.tolist() == [
+        ["", "deals_won (V)", "", since, "not flagged missing; left out of their coverage"],
+        ["", "pipeline_value (Y)", "", since, "not flagged missing; left out of their coverage"],
+        [32, "pipeline_value (Y)", "L01", "no value", "left out; weights re-normalised over the metrics present"],
+    ]
+    header, rows = header_and_rows(load_workbook(out)["Scores"])
+    flags = pd.DataFrame(rows, columns=header)["flags"].fillna("")
+    assert not flags.str.contains("low coverage").any() and flags.tolist()[-2:] == ["missing: Pipeline value", ""]
 
 
 def test_partners_without_a_usable_id_are_one_clear_error(tmp_path):

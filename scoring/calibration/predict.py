@@ -94,13 +94,25 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 _CACHE: dict[str, Predictor] = {}
 
 
-def lazy_columns(model: ScoringModel, scores: dict[str, np.ndarray]) -> dict[str, Callable[[], np.ndarray]]:
-    """The prediction columns for unrounded ``scores``, computed together on first use.
+def lazy_columns(model: ScoringModel, scores_at: Callable[[float], dict[str, np.ndarray]]
+                 ) -> dict[str, Callable[[], np.ndarray]]:
+    """The prediction columns, computed together on first use from unrecorded ``scores_at(months)``:
+    the revenue and engagement scores the partners' data gets with every partner ``months`` into
+    onboarding (:attr:`scoring.result.Core.at_months`).
 
-    The calibration is checked now (see :func:`predictor`), so a stale one fails when scoring starts.
+    The maps were fitted on scores taken ``window_months`` in, so they are applied to the scores of
+    that stage, whatever stage the scoring date puts a partner in: the same data gets the same
+    prediction on any date. The calibration is checked now (see :func:`predictor`), so a stale one
+    fails when scoring starts.
     """
     found = predictor(model)
-    computed = cache(lambda: found.columns(scores["revenue"], scores["engagement"]))
+    months = model.spec.calibration.window_months
+
+    @cache
+    def computed() -> dict[str, np.ndarray]:
+        scores = scores_at(months)
+        return found.columns(scores["revenue"], scores["engagement"])
+
     return {name: (lambda name=name: computed()[name]) for name in COLUMNS}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterator
 
-from scoring.model.schema import Condition, LinearNorm, LogNorm, ModelSpec
+from scoring.model.schema import Condition, LinearNorm, LogNorm, ModelSpec, PiecewiseNorm
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -81,6 +81,21 @@ def _metrics(spec: ModelSpec) -> Iterator[Problem]:
             problem = _order_problem(m.direction, norm.floor, norm.target)
             if problem:
                 yield ("metrics", i, "normalization", "target"), problem
+        elif isinstance(norm, PiecewiseNorm):
+            yield from _piecewise(m.direction, norm, ("metrics", i, "normalization", "points"))
+
+
+def _piecewise(direction: str, norm: PiecewiseNorm, path: Path) -> Iterator[Problem]:
+    """Values strictly increasing; scores never falling (higher is better) or never rising (lower):
+    a score that turned back would reward a worse value than a better one."""
+    for k in range(1, len(norm.points)):
+        (before, was), (value, now) = norm.points[k - 1], norm.points[k]
+        if value <= before:
+            yield (*path, k, 0), f"values must be strictly increasing ({value:g} after {before:g})"
+        if direction == "higher" and now < was:
+            yield (*path, k, 1), f"scores must not fall for a higher-is-better metric ({now:g} after {was:g})"
+        if direction == "lower" and now > was:
+            yield (*path, k, 1), f"scores must not rise for a lower-is-better metric ({now:g} after {was:g})"
 
 
 def _weights(spec: ModelSpec) -> Iterator[Problem]:
@@ -164,7 +179,8 @@ def _segments(spec: ModelSpec) -> Iterator[Problem]:
             if metric is None:
                 yield path, f"unknown metric '{metric_id}'"
             elif not isinstance(metric.normalization, (LinearNorm, LogNorm)):
-                yield path, f"only linear or log metrics take floor/target overrides ('{metric_id}' is {metric.normalization.kind})"
+                yield path, (f"only linear or log metrics take floor/target overrides ('{metric_id}' is "
+                             f"{metric.normalization.kind}): remove the override")
             else:
                 problem = _order_problem(metric.direction, override.floor, override.target)
                 if problem:

@@ -229,7 +229,7 @@ def _pydantic_problem(err: Any, data: Any) -> tuple[tuple, str]:
     return tuple(path), message
 
 
-_UNION_TAGS = ("linear", "log", "ordinal", "boolean")
+_UNION_TAGS = ("linear", "log", "ordinal", "boolean", "piecewise")
 
 
 def format_path(path: tuple) -> str:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
-__all__ = ["MAX_WEIGHT", "BooleanNorm", "ChangelogEntry", "LinearNorm", "LogNorm", "Metric", "ModelSpec", "OrdinalNorm", "Rule", "Segment", "Tier"]
+__all__ = ["MAX_WEIGHT", "BooleanNorm", "ChangelogEntry", "LinearNorm", "LogNorm", "Metric", "ModelSpec", "OrdinalNorm", "PiecewiseNorm", "Rule", "Segment", "Tier"]
 
 #: Weights are relative (within a layer, between layers, between outcomes): 0 to this.
 MAX_WEIGHT = 1000.0
@@ -100,8 +100,20 @@ class BooleanNorm(Strict):
     kind: Literal["boolean"]
 
 
+class PiecewiseNorm(Strict):
+    """Straight lines between ``[value, score]`` points, flat beyond the first and last.
+
+    What a monotone binning of outcomes writes, in a form a person can read and edit: values
+    strictly increasing, scores never falling for a higher-is-better metric and never rising for a
+    lower-is-better one (both checked in :mod:`scoring.model.checks`, which knows the direction).
+    """
+
+    kind: Literal["piecewise"]
+    points: list[tuple[Magnitude, Score]] = Field(min_length=2, max_length=MAX_NAMES)
+
+
 Normalization = Annotated[
-    Union[LinearNorm, LogNorm, OrdinalNorm, BooleanNorm], Field(discriminator="kind")
+    Union[LinearNorm, LogNorm, OrdinalNorm, BooleanNorm, PiecewiseNorm], Field(discriminator="kind")
 ]
 
 
@@ -120,6 +132,18 @@ class Metric(Strict):
     interval_days: int = Field(gt=0)
     rationale: str = Field(min_length=1)
     aliases: list[str] = Field(default=[], max_length=MAX_NAMES)
+    #: The day the programme started recording this metric: a partner onboarded before it is not
+    #: expected to have a value (no ``missing`` flag, not in its coverage), see docs/model-file.md.
+    since: dt.date | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_since(self, handler):
+        """Leave ``since`` out of a dump while it is unset, so a model written before it existed
+        dumps (and hashes, for its stored calibration) exactly as it did."""
+        data = handler(self)
+        if self.since is None and isinstance(data, dict):
+            data.pop("since", None)
+        return data
 
     @field_validator("valid_range")
     @classmethod
