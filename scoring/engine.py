@@ -29,7 +29,7 @@ from scoring.normalize import extract, linear, log_transform, piecewise
 from scoring.result import Core, ScoreResult
 from scoring.table import PartnerTable
 
-__all__ = ["UNSCORED", "months_between", "score", "to_date"]
+__all__ = ["UNSCORED", "months_between", "score", "stage_index", "to_date"]
 
 UNSCORED = "Unscored"
 DAYS_PER_MONTH = 365.25 / 12
@@ -71,7 +71,7 @@ def score(
     sub, status = _subscores(c, table, member)
     starts, months = _starts(table, as_of)
     unrecorded = flags.unrecorded(c, starts, status["missing"])
-    stage_idx = _stage_index(c, months)
+    stage_idx = stage_index(c, months)
     out = _outcomes(c, member, sub, c.stage_weights[stage_idx].T, unrecorded)
     scores, layers, contrib, coverage = {}, {}, {}, {}
     for k, outcome in enumerate(OUTCOMES):
@@ -87,7 +87,7 @@ def score(
         """Revenue and engagement scores of the same data with every partner ``fixed`` months in.
 
         Layer scores do not depend on the stage, so only their stage-weighted mean is taken again."""
-        stage = _stage_index(c, np.array([fixed], dtype=float))[0]
+        stage = stage_index(c, np.array([fixed], dtype=float))[0]
         if (stage_idx == stage).all():  # already there: the very same numbers
             return {o: scores[o] for o in OUTCOMES}
         has_layer = ~np.isnan(out.layers)
@@ -155,7 +155,7 @@ def _starts(table: PartnerTable, as_of: dt.date) -> tuple[np.ndarray, np.ndarray
     return starts, months_between(starts, np.datetime64(as_of, "D"))
 
 
-def _stage_index(c: Compiled, months: np.ndarray) -> np.ndarray:
+def stage_index(c: Compiled, months: np.ndarray) -> np.ndarray:
     """Maturity stage of each months-since-start: the first stage whose ``max_months`` lies above it
     (the stage applies up to, not including, its own bound); no or a future start is the first stage."""
     return np.searchsorted(c.stage_bounds, np.nan_to_num(np.maximum(months, 0.0)), side="right")

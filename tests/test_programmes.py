@@ -3,7 +3,6 @@ analyst's model exactly where documented, and readable and scorable as a workboo
 
 from __future__ import annotations
 
-import datetime as dt
 from importlib import resources
 
 import numpy as np

@@ -92,13 +92,18 @@ def test_dashboard_has_native_charts_over_its_own_cells(scored_demo):
     assert len(months) >= 12 and months == sorted(months)
 
 
-def test_data_quality_lists_reading_and_scoring_records(tmp_path):
+def messy_quality(tmp_path) -> tuple[list, pd.DataFrame]:
+    """The Data quality sheet's header and records after scoring the messy workbook."""
     path = tmp_path / "messy.xlsx"
     messy_book().save(path)
     scored = workbook.score_workbook(path, MODEL, AS_OF)
     out = workbook.write_scored(scored, tmp_path / "scored.xlsx")
     header, rows = header_and_rows(load_workbook(out)["Data quality"], 3 + 1)
-    records = pd.DataFrame(rows, columns=header)
+    return header, pd.DataFrame(rows, columns=header)
+
+
+def test_data_quality_lists_reading_and_scoring_records(tmp_path):
+    header, records = messy_quality(tmp_path)
     assert header == ["sheet", "row", "column", "partner_id", "value", "problem", "action"]
     na = records[records.problem == "Excel error #N/A"].iloc[0]
     assert (na.sheet, na.row, na.column, na.partner_id) == ("Partners", 8, "Deals won (G)", "P003")
@@ -273,12 +278,7 @@ def test_junk_never_breaks_reading_and_every_usable_id_is_scored(tmp_path, rows,
 
 
 def test_one_bad_cell_gives_exactly_one_data_quality_row(tmp_path):
-    path = tmp_path / "messy.xlsx"
-    messy_book().save(path)
-    scored = workbook.score_workbook(path, MODEL, AS_OF)
-    out = workbook.write_scored(scored, tmp_path / "scored.xlsx")
-    header, rows = header_and_rows(load_workbook(out)["Data quality"], 3 + 1)
-    records = pd.DataFrame(rows, columns=header)
+    _, records = messy_quality(tmp_path)
     cells = records.dropna(subset=["row", "column"])
     assert not cells.duplicated(["sheet", "row", "column"]).any(), cells[cells.duplicated(["sheet", "row", "column"], keep=False)]
     na = records[(records.row == 8) & (records.column == "Deals won (G)")]

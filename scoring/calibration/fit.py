@@ -39,12 +39,12 @@ from scoring.calibration.binning import MetricMap, fit_maps
 from scoring.calibration.errors import step
 from scoring.calibration.observed import Observed, observe
 from scoring.compiled import OUTCOMES, Compiled, compile_model
-from scoring.cells import category_key
+from scoring.engine import stage_index
 from scoring.model.edit import with_overrides
 from scoring.model.load import ScoringModel
 from scoring.snapshots import score_at_months
 
-__all__ = ["PRIOR_GRID", "Fitted", "PriorChoice", "choose_prior", "fit_scorecard", "held_out_scores", "stage_at"]
+__all__ = ["PRIOR_GRID", "Fitted", "PriorChoice", "choose_prior", "fit_scorecard", "held_out_scores"]
 
 #: Candidate strengths of the analyst's prior, in partners' worth of evidence; :func:`choose_prior`
 #: picks one by cross-validation, so a good prior is kept and a wrong one is let go.
@@ -70,11 +70,6 @@ class Fitted:
     changes: list[str]  # for the changelog: what the data changed and by how much
 
 
-def stage_at(c: Compiled, months: float) -> int:
-    """Index of the stage a partner is in ``months`` after onboarding start (the engine's rule)."""
-    return int(np.searchsorted(c.stage_bounds, max(months, 0.0), side="right"))
-
-
 def fit_scorecard(partners: pd.DataFrame, engaged: np.ndarray, revenue: np.ndarray, base: ScoringModel, *,
                   window_months: int, prior_partners: float) -> Fitted:
     """Fit ``base`` (without calibration) to these partners' outcomes; see the module docstring."""
@@ -83,7 +78,7 @@ def fit_scorecard(partners: pd.DataFrame, engaged: np.ndarray, revenue: np.ndarr
     observed = observe(c, partners)
     maps = fit_maps(c, observed, engaged, revenue, prior_partners)
     model = _with_maps(base, maps)
-    s = stage_at(c, window_months)
+    s = int(stage_index(c, np.array([float(window_months)]))[0])
     scored = score_at_months(partners, model, window_months)
     with step("fitting the weights", _ADVICE):
         weights, layer_weights = _fit_weights(compile_model(model), scored, observed.usable, s, engaged, revenue,
@@ -91,7 +86,8 @@ def fit_scorecard(partners: pd.DataFrame, engaged: np.ndarray, revenue: np.ndarr
     model = with_overrides(model, {"weights": weights, f"stages[{s}].layer_weights": layer_weights},
                            source="fitted scorecard").model
     with step("fitting the segment adjustments", _ADVICE):
-        model, segments = _fit_segments(model, partners, window_months, engaged, revenue, prior_partners)
+        model, segments = _fit_segments(model, partners, observed.segments, window_months, engaged, revenue,
+                                         prior_partners)
     weights_table = _weights_table(base, model)
     layers_table = pd.DataFrame([
         {"stage": base.spec.stages[s].id, "layer": layer, "analyst": base.spec.stages[s].layer_weights[layer],
@@ -193,8 +189,7 @@ def _fit_weights(c: Compiled, scored, usable: np.ndarray, s: int, engaged: np.nd
     lam, shares = fit.solve()
     layer_weights = {layer: round(float(lam0[k]), 2) for k, layer in enumerate(c.layer_ids)}
     for k in np.flatnonzero(active):
-        layer_weights[c.layer_ids[k]] = max(round(float(lam[k]) / LAYER_STEP) * LAYER_STEP, LAYER_STEP)
-        layer_weights[c.layer_ids[k]] = round(layer_weights[c.layer_ids[k]], 2)
+        layer_weights[c.layer_ids[k]] = round(max(round(float(lam[k]) / LAYER_STEP) * LAYER_STEP, LAYER_STEP), 2)
     weights = {o: dict(spec.weights[o]) for o in OUTCOMES}
     for part, pi in zip(parts, shares):
         for g in np.unique(c.metric_layer[part.idx]):
@@ -333,22 +328,23 @@ def _scale(s: np.ndarray, y: np.ndarray, binary: bool) -> tuple[float, float, fl
 # ------------------------------------------------------------------ segments
 
 
-def _fit_segments(model: ScoringModel, partners: pd.DataFrame, window_months: int, engaged: np.ndarray,
-                  revenue: np.ndarray, prior_partners: float) -> tuple[ScoringModel, pd.DataFrame]:
-    """Adjustment factors per outcome and segmentation value, written as single-dimension segments."""
+def _fit_segments(model: ScoringModel, partners: pd.DataFrame, values: dict[str, np.ndarray], window_months: int,
+                  engaged: np.ndarray, revenue: np.ndarray,
+                  prior_partners: float) -> tuple[ScoringModel, pd.DataFrame]:
+    """Adjustment factors per outcome and value of each segmentation dimension (``values``: the
+    partners' values as the scorecard reads them), written as single-dimension segments."""
     spec = model.spec
     plain = with_overrides(model, {f"segments[{k}].adjustment": {} for k in range(len(spec.segments))},
                            source="fitted scorecard").model if spec.segments else model
     scored = score_at_months(partners, plain, window_months)
-    values = {dim: _canonical(partners, dim, known) for dim, known in spec.segmentation.dimensions.items()}
     groups = [(dim, v) for dim, known in spec.segmentation.dimensions.items() for v in known
               if int((values[dim] == v).sum()) >= MIN_SEGMENT]
     bounds = spec.adjustment_bounds
     prior = {(dim, v, o): _analyst_factor(spec, dim, v, o) for dim, v in groups for o in OUTCOMES}
+    member = np.array([values[dim] == v for dim, v in groups], dtype=float).reshape(len(groups), -1)
     rows, fitted = [], {}
     for outcome, target, binary in (("revenue", np.log1p(revenue), False), ("engagement", engaged, True)):
         score = np.nan_to_num(scored.scores[outcome], nan=50.0) / 100.0
-        member = np.array([values[dim] == v for dim, v in groups], dtype=float).reshape(len(groups), -1)
         theta0 = np.log([prior[(dim, v, outcome)] for dim, v in groups]) if groups else np.zeros(0)
         theta = _factor_fit(score, np.asarray(target, float), binary, member, theta0,
                             (np.log(bounds.min), np.log(bounds.max)), prior_partners)
@@ -359,14 +355,6 @@ def _fit_segments(model: ScoringModel, partners: pd.DataFrame, window_months: in
                          "analyst": round(float(np.exp(t0)), 2), "fitted": factor})
     return _write_segments(model, fitted), pd.DataFrame(rows, columns=["dimension", "value", "outcome", "n",
                                                                         "analyst", "fitted"])
-
-
-def _canonical(partners: pd.DataFrame, dim: str, known: list[str]) -> np.ndarray:
-    canonical = {category_key(v): v for v in known}
-    if dim not in partners:
-        return np.full(len(partners), None, dtype=object)
-    return np.array([canonical.get(category_key(v)) if isinstance(v, str) else None for v in partners[dim]],
-                    dtype=object)
 
 
 def _analyst_factor(spec, dim: str, value: str, outcome: str) -> float:

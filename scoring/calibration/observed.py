@@ -19,6 +19,7 @@ import pandas as pd
 
 from scoring.cells import category, category_key, distinct
 from scoring.compiled import KIND_ORDINAL, Compiled
+from scoring.segments import membership
 from scoring.normalize import extract
 from scoring.table import PartnerTable
 
@@ -37,6 +38,7 @@ class Observed:
     recorded: np.ndarray  # (M,) partners with a value
     distinct: np.ndarray  # (M,) distinct values among them
     usable: np.ndarray  # (M,) bool: recorded by at least MIN_RECORDED partners and not constant
+    segments: dict[str, np.ndarray]  # dimension -> (n,) value as the scorecard reads it (known values canonical)
 
     def reason(self, j: int) -> str:
         """Why metric ``j`` is not calibrated, e.g. ``recorded for 0 of 336 partners with outcomes``."""
@@ -51,7 +53,8 @@ def observe(c: Compiled, partners: pd.DataFrame, rows: np.ndarray | None = None)
     frame = partners.reset_index(drop=True)
     if rows is not None:
         frame = frame[rows].reset_index(drop=True)
-    values, _, _ = extract(PartnerTable(frame), c.metric_ids, c.lookups)
+    table = PartnerTable(frame)
+    values, _, _ = extract(table, c.metric_ids, c.lookups)
     with np.errstate(invalid="ignore"):
         values[(values < c.valid_lo[:, None]) | (values > c.valid_hi[:, None])] = np.nan
     categories = {}
@@ -61,7 +64,8 @@ def observe(c: Compiled, partners: pd.DataFrame, rows: np.ndarray | None = None)
         values[j] = _positions(frame, c.metric_ids[j], names)
     recorded = (~np.isnan(values)).sum(axis=1)
     counts = np.array([len(np.unique(row[~np.isnan(row)])) for row in values])
-    return Observed(values, categories, recorded, counts, (recorded >= MIN_RECORDED) & (counts >= 2))
+    usable = (recorded >= MIN_RECORDED) & (counts >= 2)
+    return Observed(values, categories, recorded, counts, usable, membership(c, table).values)
 
 
 def _positions(frame: pd.DataFrame, column: str, names: list[str]) -> np.ndarray:

@@ -26,7 +26,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from scoring.calibration.errors import step
 from scoring.calibration.observed import Observed
-from scoring.cells import category_key
 from scoring.compiled import KIND_ORDINAL, Compiled
 
 SEED = 0
@@ -36,17 +35,15 @@ _ADVICE = "a reference model only; check the metrics named as not calibrated, or
 Predictions = tuple[np.ndarray, np.ndarray, "np.ndarray | None", "np.ndarray | None"]
 
 
-def features(c: Compiled, observed: Observed, partners: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Usable metric values (ordinals as category codes) and one code per segmentation column;
-    returns the matrix and which columns are categorical."""
+def features(c: Compiled, observed: Observed) -> tuple[np.ndarray, np.ndarray]:
+    """Usable metric values (ordinals as category codes) and one code per segmentation column
+    (NaN for a value the model does not know); returns the matrix and which columns are categorical."""
     keep = np.flatnonzero(observed.usable)
     columns = [observed.values[keep].T]
     categorical = [c.kind[j] == KIND_ORDINAL for j in keep]
-    partners = partners.reset_index(drop=True)
     for dim, known in c.spec.segmentation.dimensions.items():
-        codes = {category_key(v): float(k) for k, v in enumerate(known)}
-        cells = partners[dim] if dim in partners else pd.Series([None] * len(partners))
-        columns.append(np.array([[codes.get(category_key(v), np.nan)] for v in cells]))
+        codes = {v: float(k) for k, v in enumerate(known)}
+        columns.append(np.array([[codes.get(v, np.nan)] for v in observed.segments[dim]]))
         categorical.append(True)
     return np.hstack(columns), np.array(categorical, dtype=bool)
 

@@ -36,7 +36,7 @@ from scoring.calibration import maps as calibration
 from scoring.calibration import peers
 from scoring.calibration import predict
 from scoring.calibration.errors import CalibrationError, step
-from scoring.calibration.fit import Fitted, choose_prior, fit_scorecard, held_out_scores
+from scoring.calibration.fit import Fitted, PriorChoice, choose_prior, fit_scorecard, held_out_scores
 from scoring.calibration.observed import Observed, observe
 from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS, Backtest, Calibration, Estimate
 from scoring.compiled import OUTCOMES, compile_model
@@ -154,8 +154,9 @@ def _calibrate(cohort: Cohort, model: ScoringModel, settings: Settings) -> Calib
                               seed=settings.seed)
         fitted_train = fit_scorecard(partners[train], engaged[train], revenue[train], base, window_months=window,
                                      prior_partners=choice.prior_partners)
-        predictions[FITTED] = _held_out_predictions(fitted_train.model, choice.held_out, partners[test], window,
-                                                    engaged[train], revenue[train], settings)
+        fitted_test = score_at_months(partners[test], fitted_train.model, window).scores
+        predictions[FITTED] = _held_out_predictions(choice.held_out, fitted_test, engaged[train], revenue[train],
+                                                    settings)
     with step("scoring the equal-weights peer", "check the model's weights"):
         predictions[EQUAL] = _scorecard_predictions(score_at_months(partners, equal_weights(base), window), train,
                                                     engaged, revenue, settings)
@@ -164,7 +165,7 @@ def _calibrate(cohort: Cohort, model: ScoringModel, settings: Settings) -> Calib
         variant = with_weights(base, suggested_train, source="suggested").model
         predictions[SUGGESTED] = _scorecard_predictions(score_at_months(partners, variant, window), train, engaged,
                                                         revenue, settings)
-    x, categorical = peers.features(c, observed, partners)
+    x, categorical = peers.features(c, observed)
     predictions[BASE_RATE] = peers.base_rate(train, engaged, revenue)
     predictions[ONE_HOT] = peers.one_hot(x, categorical, train, engaged, revenue)
     predictions[BOOSTED] = peers.boosted(x, categorical, train, engaged, revenue)
@@ -199,8 +200,7 @@ def _calibrate(cohort: Cohort, model: ScoringModel, settings: Settings) -> Calib
         n=len(engaged), n_engaged=int(engaged.sum()), scorecard=predict.scorecard_hash(stored.spec),
         engagement=final_engagement, revenue=final_revenue, backtest=backtest, not_calibrated=left_out,
     )
-    head_engagement_scores = (score_at_months(partners[test], fitted_train.model, window).scores["engagement"]
-                              if settings.fit else scored.scores["engagement"][test])
+    head_engagement_scores = fitted_test["engagement"] if settings.fit else scored.scores["engagement"][test]
     report = Report(
         summary=_summary(cal, figures, settings, headline, list(predictions), observed, c),
         backtest=_backtest_table(figures, headline),
@@ -214,20 +214,20 @@ def _calibrate(cohort: Cohort, model: ScoringModel, settings: Settings) -> Calib
     return CalibrationRun(spec=spec, report=report, excluded=int((~usable).sum()))
 
 
-def _held_out_predictions(fitted: ScoringModel, held_out: dict[str, np.ndarray], test_partners: pd.DataFrame,
-                          window: int, engaged: np.ndarray, revenue: np.ndarray, settings: Settings):
-    """A scorecard fitted on the earlier cohorts, its maps fitted on held-out scores, applied to the later ones."""
+def _held_out_predictions(held_out: dict[str, np.ndarray], scores: dict[str, np.ndarray], engaged: np.ndarray,
+                          revenue: np.ndarray, settings: Settings) -> peers.Predictions:
+    """Maps fitted on the earlier cohorts' held-out scores, applied to the later cohorts' ``scores``
+    from the scorecard fitted on the earlier cohorts."""
     with step("back-testing the fitted scorecard", "add partners with outcomes"):
         applied = predict.from_maps(
             calibration.fit_engagement(held_out["engagement"], engaged, settings.method),
             calibration.fit_revenue(held_out["revenue"], revenue, settings.seed),
         )
-        scores = score_at_months(test_partners, fitted, window).scores
         expected, low, high = applied.expected_revenue(scores["revenue"])
         return applied.engagement_probability(scores["engagement"]), expected, low, high
 
 
-def _fit_tables(base: ScoringModel, fitted: Fitted, choice) -> dict[str, pd.DataFrame]:
+def _fit_tables(base: ScoringModel, fitted: Fitted, choice: PriorChoice) -> dict[str, pd.DataFrame]:
     """The fit's report tables: points per category or bin, weights, layer weights, factors, priors."""
     categories = pd.DataFrame([vars(r) for m in fitted.maps for r in m.rows],
                               columns=["metric", "outcome", "group", "analyst", "n", "observed", "low", "high",
