@@ -209,6 +209,11 @@ def test_a_calibration_refuses_a_scorecard_that_changed_since(calibrated):
     data = calibrated.spec.model_dump(mode="json")
     data["version"], data["tiers"][0]["min_score"] = "9.9.9", 71  # identity and tiers do not touch the scores
     assert predict.scorecard_hash(from_dict(data, "ok").spec) == calibrated.spec.calibration.scorecard
+    data["metrics"][0]["since"] = "2026-06-01"  # nor when a metric started to be recorded, nor its words
+    data["metrics"][0]["label"], data["metrics"][0]["rationale"] = "Renamed", "Reworded."
+    assert predict.scorecard_hash(from_dict(data, "ok").spec) == calibrated.spec.calibration.scorecard
+    data["metrics"][0]["interval_days"] += 1  # how long a value stays fresh can change what is scored
+    assert predict.scorecard_hash(from_dict(data, "ok").spec) != calibrated.spec.calibration.scorecard
 
 
 def test_predictions_keep_to_the_calibrations_stage_whatever_the_scoring_date(model_dict):

@@ -30,11 +30,20 @@ COLUMNS = ("engagement_probability", "expected_revenue", "expected_revenue_low",
 #: The parts of a model that decide the revenue and engagement scores, hence what a calibration fits.
 SCORECARD_FIELDS = ("layers", "metrics", "weights", "stages", "segmentation", "segments", "adjustment_bounds")
 
+#: A metric's words and bookkeeping, which no score reads: editing them (or dating when the programme
+#: started recording a metric with ``since``, which only decides who is expected to have a value)
+#: keeps a stored calibration.
+DESCRIPTIVE_METRIC_FIELDS = ("label", "definition", "unit", "source", "owner", "rationale", "since")
+
 
 def scorecard_hash(spec: ModelSpec) -> str:
     """Short hash of what decides the scores: unchanged by a new version number, changelog, tiers,
-    playbook or the calibration itself, changed by any weight, metric, stage or segment."""
+    playbook, a metric's descriptive fields or the calibration itself, changed by any weight,
+    normalisation, metric, stage or segment."""
     data = spec.model_dump(mode="json", include=set(SCORECARD_FIELDS))
+    for metric in data["metrics"]:
+        for field in DESCRIPTIVE_METRIC_FIELDS:
+            metric.pop(field, None)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
