@@ -117,7 +117,7 @@ def compare(a: Allocation | None, b: Allocation | None, by: str = "tier") -> pd.
             groups = side.tier if by == "tier" else side.segment
             frame = pd.DataFrame({by: groups, "amount": side.amounts[k], "got": side.amounts[k] > 0})
             sides.append(frame.groupby(by, sort=False).agg(partners=("got", "sum"), amount=("amount", "sum")))
-        joined = sides[0].join(sides[1], how="outer", lsuffix="_a", rsuffix="_b").fillna(0.0)
+        joined = sides[0].add_suffix("_a").join(sides[1].add_suffix("_b"), how="outer").fillna(0.0)
         order = _order(joined.index, a, b, by)
         joined = joined.reindex(order)
         joined = joined[(joined[["partners_a", "partners_b"]].sum(axis=1) > 0)
