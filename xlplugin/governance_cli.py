@@ -96,3 +96,111 @@ def register(main: click.Group, model_group: click.Group) -> None:
             else:
                 notes = scenario_sheets.write_scenario(book, found, output, workbook_path)
         click.echo("\n".join([*found.summary(), f"Wrote {output}", *notes]))
+
+    @main.group("experiment")
+    def experiment_group() -> None:
+        """Plan, assign and read out controlled experiments on partners (docs/experiments.md)."""
+
+    @experiment_group.command("plan")
+    @click.option("--partners", type=click.IntRange(4, None), help="Partners available for the experiment.")
+    @click.option("--baseline-rate", type=float, help="The outcome's rate without treatment (0-1), e.g. 0.4.")
+    @click.option("--sd", type=float, help="For a numeric outcome: its standard deviation (instead of a rate).")
+    @click.option("--from-workbook", "workbook_path", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Take the rate (or standard deviation) from this workbook's Outcomes sheet.")
+    @click.option("--outcome", type=click.Choice(["engagement", "revenue"]), default="engagement", show_default=True,
+                  help="With --from-workbook: which outcome.")
+    @click.option("--mde", type=float, help="The smallest effect worth detecting (absolute: 0.05 = 5 percentage points).")
+    @click.option("--power", type=click.FloatRange(0.5, 0.99), default=0.8, show_default=True)
+    @click.option("--alpha", type=click.FloatRange(0.001, 0.2), default=0.05, show_default=True)
+    @click.option("--fraction", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
+                  help="Share of partners treated.")
+    @cli.user_errors
+    def experiment_plan(partners, baseline_rate, sd, workbook_path, outcome, mde, power, alpha, fraction) -> None:
+        """Sample size for an effect, or the smallest effect a sample can detect, said plainly."""
+        from scoring.experiments import plan
+
+        if workbook_path is not None:
+            baseline_rate, sd, found = _outcome_spread(workbook_path, outcome)
+            partners = partners or found
+        result = plan(partners=partners, baseline_rate=baseline_rate, sd=sd, mde=mde, power=power, alpha=alpha,
+                      fraction=fraction)
+        click.echo("\n".join(result.lines))
+
+    @experiment_group.command("assign")
+    @click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--name", required=True, help="The experiment's name, as the Experiments sheet records it.")
+    @click.option("--fraction", type=click.FloatRange(0.01, 0.99), default=0.5, show_default=True,
+                  help="Share of partners treated.")
+    @click.option("--seed", type=int, required=True, help="Random seed: the same seed gives the same arms.")
+    @click.option("--strata", default="", metavar="COLUMN,...",
+                  help="Balance the arms within each combination of these columns (e.g. partner_type,tier).")
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="A copy of WORKBOOK with the arms in its Experiments sheet (.xlsx; .xlsm with macros).")
+    @click.option("--model", "model_ref", default="default", show_default=True, help="Model for tiers and balance.")
+    @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Assignment date. [default: today]")
+    @click.option("--sheet", default="Partners", show_default=True, help="Sheet holding one row per partner.")
+    @cli.user_errors
+    def experiment_assign(workbook_path, name, fraction, seed, strata, output, model_ref, as_of, sheet) -> None:
+        """Stratified random assignment, reproducible from the seed, into the Experiments sheet of a copy,
+        with a balance table of the arms."""
+        from xlplugin.workbook import experiments
+
+        model = load_model(model_ref)
+        date = cli._date_option(as_of) or __import__("datetime").date.today()
+        columns = tuple(s.strip() for s in strata.split(",") if s.strip())
+        sheets = experiments.read(workbook_path, model, sheet)
+        assignment = experiments.assign_workbook(sheets, model, name.strip(), fraction, seed, columns, date)
+        notes = experiments.write_assignment(sheets, assignment, output, workbook_path, date)
+        click.echo("\n".join([*assignment.lines(), f"Wrote {output}", *notes]))
+
+    @experiment_group.command("analyze")
+    @click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--name", required=True, help="The experiment to read out.")
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Also write the read-out into a copy of WORKBOOK (.xlsx; .xlsm with macros).")
+    @click.option("--model", "model_ref", default="default", show_default=True,
+                  help="Model the pre-period and current scores are computed with.")
+    @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Read-out date. [default: today]")
+    @click.option("--resamples", type=click.IntRange(0, 1_000_000), default=10_000, show_default=True,
+                  help="Bootstrap resamples.")
+    @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the bootstrap and permutations.")
+    @click.option("--sheet", default="Partners", show_default=True, help="Sheet holding one row per partner.")
+    @cli.user_errors
+    def experiment_analyze(workbook_path, name, output, model_ref, as_of, resamples, seed, sheet) -> None:
+        """Effect per outcome (engagement, revenue, score change) with Welch and bootstrap intervals,
+        randomisation inference, CUPED, difference-in-differences, the MDE and a plain verdict."""
+        from xlplugin.workbook import experiments
+
+        model = load_model(model_ref)
+        date = cli._date_option(as_of) or __import__("datetime").date.today()
+        sheets = experiments.read(workbook_path, model, sheet)
+        with cli._step(f"Analysing {name}"):
+            analysis = experiments.analyze_workbook(sheets, model, name.strip(), date, resamples, seed)
+        lines = list(analysis.lines)
+        if output is not None:
+            lines += [f"Wrote {output}", *experiments.write_analysis(sheets, analysis, output, workbook_path)]
+        click.echo("\n".join(lines))
+
+
+def _outcome_spread(path: Path, outcome: str) -> tuple[float | None, float | None, int]:
+    """The base rate (engagement) or standard deviation (revenue) of the workbook's outcomes, and how
+    many partners its partner sheet has."""
+    import numpy as np
+
+    from xlplugin.workbook import experiments
+
+    model = load_model("default")
+    sheets = experiments.read(path, model)
+    if sheets.outcomes is None:
+        raise ValueError(f"{path}: no Outcomes sheet to take the outcome's spread from")
+    column = f"{'engaged' if outcome == 'engagement' else 'revenue'}_{model.spec.horizon_months}m"
+    if column not in sheets.outcomes.columns:
+        raise ValueError(f"{path}: the Outcomes sheet has no {column} column")
+    values = np.asarray(__import__("pandas").to_numeric(sheets.outcomes[column], errors="coerce"), float)
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        raise ValueError(f"{path}: fewer than 2 partners have {column}")
+    partners = int(sheets.partners.frame["partner_id"].notna().sum())
+    if outcome == "engagement":
+        return float(values.mean()), None, partners
+    return None, float(values.std(ddof=1)), partners
