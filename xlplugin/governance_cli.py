@@ -181,6 +181,46 @@ def register(main: click.Group, model_group: click.Group) -> None:
             lines += [f"Wrote {output}", *experiments.write_analysis(sheets, analysis, output, workbook_path)]
         click.echo("\n".join(lines))
 
+    @main.command("interventions")
+    @click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="A copy of WORKBOOK with the Interventions registry sheet (.xlsx; .xlsm with macros).")
+    @click.option("--since", metavar="YYYY-MM-DD",
+                  help="Reference date: recommendations as the playbook made them then. [default: six months before --as-of]")
+    @click.option("--model", "model_ref", default="default", show_default=True, help="Model whose playbook recommends.")
+    @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Read-out date. [default: today]")
+    @click.option("--sheet", default="Partners", show_default=True, help="Sheet holding one row per partner.")
+    @cli.user_errors
+    def interventions_command(workbook_path, output, since, model_ref, as_of, sheet) -> None:
+        """Per action (and tier): partners recommended it, partners who received it, and their later score
+        change and outcomes against comparable partners who did not (observational, not causal, unless an
+        experiment assigned it)."""
+        from scoring.interventions import OBSERVATIONAL
+
+        from xlplugin.workbook import experiments
+
+        model = load_model(model_ref)
+        date = cli._date_option(as_of) or __import__("datetime").date.today()
+        sheets = experiments.read(workbook_path, model, sheet)
+        with cli._step("Building the interventions registry"):
+            registry = experiments.registry_workbook(sheets, model, date, cli._date_option(since))
+        overall = registry[registry["category"] == "all tiers"]
+        lines = [f"{len(overall)} actions: {int(overall['recommended'].sum())} recommendations, "
+                 f"{int(overall['received'].sum())} received."]
+        for row in overall.itertuples():
+            if row.received == 0 and row.recommended == 0:
+                continue
+            effect = ("" if row.score_change_effect != row.score_change_effect else
+                      f"; score change vs comparable partners {row.score_change_effect:+.1f} "
+                      f"(95% CI {row.score_change_low:+.1f} to {row.score_change_high:+.1f}, {row.matched_treated} matched)")
+            evidence = (f"; {row.evidence}: engagement {row.experiment_engagement_effect * 100:+.1f} pp "
+                        f"(95% CI {row.experiment_engagement_low * 100:+.1f} to {row.experiment_engagement_high * 100:+.1f})"
+                        if row.evidence != OBSERVATIONAL and row.experiment_engagement_effect == row.experiment_engagement_effect
+                        else (f" [{OBSERVATIONAL}]" if effect else ""))
+            lines.append(f"  {row.action}: recommended {row.recommended}, received {row.received}{effect}{evidence}")
+        notes = experiments.write_registry(sheets, registry, lines, output, workbook_path, date)
+        click.echo("\n".join([*lines, f"Wrote {output}", *notes]))
+
 
 def _outcome_spread(path: Path, outcome: str) -> tuple[float | None, float | None, int]:
     """The base rate (engagement) or standard deviation (revenue) of the workbook's outcomes, and how

@@ -26,8 +26,8 @@ from xlplugin.workbook.reader import SheetData, WorkbookError, open_workbook, re
 from xlplugin.workbook.report_sheets import ReportSheet, lay_out, output_suffix_check, write_report_sheets
 from xlplugin.workbook.save import set_cell
 
-EXPERIMENTS, OUTCOMES, HISTORY = "Experiments", "Outcomes", "History"
-BALANCE, RESULTS = "Experiment balance", "Experiment results"
+EXPERIMENTS, OUTCOMES, HISTORY, INTERVENTIONS = "Experiments", "Outcomes", "History", "Interventions"
+BALANCE, RESULTS, REGISTRY = "Experiment balance", "Experiment results", "Interventions registry"
 COLUMNS = ("partner_id", "experiment", "arm", "assigned", "stratum")
 #: Score columns a stratum may name besides the partner sheet's own columns.
 SCORE_STRATA = ("tier", "quadrant", "stage", "segment")
@@ -42,6 +42,7 @@ class Sheets:
     history: pd.DataFrame | None
     outcomes: pd.DataFrame | None
     experiments: pd.DataFrame | None
+    interventions: pd.DataFrame | None = None
 
 
 def read(path: "str | Path", model: ScoringModel, sheet: str = "Partners") -> Sheets:
@@ -51,10 +52,10 @@ def read(path: "str | Path", model: ScoringModel, sheet: str = "Partners") -> Sh
         raise WorkbookError(f"{path}: no usable partners on sheet '{sheet}'")
     frames = {}
     for name, required in ((HISTORY, ("partner_id", "period")), (OUTCOMES, ("partner_id",)),
-                           (EXPERIMENTS, ("partner_id",))):
+                           (EXPERIMENTS, ("partner_id",)), (INTERVENTIONS, ("partner_id", "action"))):
         found = read_table(book, name, model, source=path, required=required, optional=True)
         frames[name] = None if found is None else found.frame
-    return Sheets(book, partners, frames[HISTORY], frames[OUTCOMES], frames[EXPERIMENTS])
+    return Sheets(book, partners, frames[HISTORY], frames[OUTCOMES], frames[EXPERIMENTS], frames[INTERVENTIONS])
 
 
 def assign_workbook(sheets: Sheets, model: ScoringModel, name: str, fraction: float, seed: int,
@@ -173,3 +174,29 @@ def write_analysis(sheets: Sheets, analysis: Analysis, path: "str | Path", sourc
     report.small("Attrition: partners with each outcome, per arm", analysis.attrition)
     report.small("Balance at assignment", analysis.balance)
     return write_report_sheets(sheets.book, [report], path, analysis.as_of, source)
+
+
+def registry_workbook(sheets: Sheets, model: ScoringModel, as_of: dt.date, since: dt.date | None) -> pd.DataFrame:
+    """The interventions registry of the workbook (:func:`scoring.interventions.intervention_registry`)."""
+    from scoring.interventions import intervention_registry
+
+    if sheets.interventions is None:
+        raise WorkbookError("the workbook has no Interventions sheet (partner_id, action, date, status) to build "
+                            "the registry from")
+    return intervention_registry(sheets.partners.frame, sheets.interventions, model, as_of, history=sheets.history,
+                                 outcomes=sheets.outcomes, experiments=sheets.experiments, since=since)
+
+
+def write_registry(sheets: Sheets, registry: pd.DataFrame, lines: list[str], path: "str | Path", source: "str | Path",
+                   as_of: dt.date) -> list[str]:
+    from scoring.interventions import OBSERVATIONAL
+
+    numbers = {c: "0.000" for c in registry.columns if c.endswith(("_effect", "_low", "_high", "_received",
+                                                                    "_comparison")) and c != "matched_comparison"}
+    sheet = ReportSheet(REGISTRY, "Interventions registry: actions and what happened after them",
+                        f"As of {as_of.isoformat()} · effects are received - comparable partners recommended it but "
+                        f"not received it, {OBSERVATIONAL} unless the evidence column names an experiment",
+                        formats=numbers, widths={"action": 40, "note": 70, "evidence": 30})
+    sheet.text(*lines)
+    sheet.table = ("PscoreInterventionsRegistry", registry)
+    return write_report_sheets(sheets.book, [sheet], path, as_of, source)
