@@ -61,7 +61,6 @@ def allocate(result: ScoreResult, budget: Budget | None = None) -> Allocation | 
     tiers = np.asarray(result["tier"], dtype=object)
     scored = tiers != UNSCORED
     n = len(tiers)
-    levers = None
     amounts = np.zeros((len(budget.pools), n))
     for k, pool in enumerate(budget.pools):
         if pool.rule == "by_tier":
@@ -69,28 +68,21 @@ def allocate(result: ScoreResult, budget: Budget | None = None) -> Allocation | 
             for tier, value in pool.tiers.items():
                 weights[tiers == tier] = value
         else:
-            if levers is None:
-                levers = _actions(result)
-            weights = _lever_weights(pool, levers, n)
+            weights = _lever_weights(pool, result)
         weights[~scored] = 0.0
         amounts[k] = _shared(pool, weights)
     return Allocation(budget, amounts, np.asarray(result["partner_id"], dtype=object), tiers,
                       np.asarray(result["segment"], dtype=object), tuple(t.id for t in result.model.spec.tiers))
 
 
-def _actions(result: ScoreResult) -> pd.DataFrame:
-    """The recommended actions with each partner's position and the rule's levers as a tuple."""
-    actions = result.actions
-    positions = pd.Index(result.frame.index).get_indexer(actions["row"])
-    return pd.DataFrame({"position": positions, "rule": actions["rule"].to_numpy(),
-                         "levers": [tuple(x.split(", ")) for x in actions["levers"]]})
-
-
-def _lever_weights(pool: Pool, actions: pd.DataFrame, n: int) -> np.ndarray:
-    uses = np.fromiter((pool.lever in levers for levers in actions["levers"]), dtype=bool, count=len(actions))
-    picked = actions[uses]
-    each = picked["rule"].map(lambda rule: pool.rules.get(rule, pool.per_action)).to_numpy(dtype=float)
-    return np.bincount(picked["position"].to_numpy(), weights=each, minlength=n).astype(float)
+def _lever_weights(pool: Pool, result: ScoreResult) -> np.ndarray:
+    """Per partner, the weights (or amounts) of its recommended actions that use the pool's lever."""
+    rules, chosen = result.recommended()
+    weights = np.zeros(chosen.shape[1])
+    for k, rule in enumerate(rules):
+        if pool.lever in rule.levers:
+            weights += chosen[k] * pool.rules.get(rule.id, pool.per_action)
+    return weights
 
 
 def _shared(pool: Pool, weights: np.ndarray) -> np.ndarray:
@@ -107,16 +99,26 @@ def compare(a: Allocation | None, b: Allocation | None, by: str = "tier") -> pd.
     if a is None and b is None:
         return pd.DataFrame(columns=columns)
     budget = (a or b).budget
+    coded = []
+    for side in (a, b):  # factorise the groups once per side; each pool is then two bincounts
+        if side is None:
+            coded.append(None)
+            continue
+        codes, groups = pd.factorize(pd.Series(side.tier if by == "tier" else side.segment, dtype=object),
+                                     use_na_sentinel=False)
+        coded.append((codes, groups))
     frames = []
     for k, pool in enumerate(budget.pools):
         sides = []
-        for side in (a, b):
+        for side, found in zip((a, b), coded):
             if side is None or k >= len(side.budget.pools):
-                sides.append(pd.DataFrame(columns=["partners", "amount"]))
+                sides.append(pd.DataFrame(columns=["partners", "amount"], dtype=float))
                 continue
-            groups = side.tier if by == "tier" else side.segment
-            frame = pd.DataFrame({by: groups, "amount": side.amounts[k], "got": side.amounts[k] > 0})
-            sides.append(frame.groupby(by, sort=False).agg(partners=("got", "sum"), amount=("amount", "sum")))
+            codes, groups = found
+            amounts = side.amounts[k]
+            sides.append(pd.DataFrame({"partners": np.bincount(codes, weights=amounts > 0, minlength=len(groups)),
+                                       "amount": np.bincount(codes, weights=amounts, minlength=len(groups))},
+                                      index=pd.Index(groups, name=by)))
         joined = sides[0].add_suffix("_a").join(sides[1].add_suffix("_b"), how="outer").fillna(0.0)
         order = _order(joined.index, a, b, by)
         joined = joined.reindex(order)
@@ -126,6 +128,7 @@ def compare(a: Allocation | None, b: Allocation | None, by: str = "tier") -> pd.
         total.index = pd.Index(["Total"], name=by)
         block = pd.concat([joined, total])
         block["difference"] = block["amount_b"] - block["amount_a"]
+        block = block.round({"amount_a": 6, "amount_b": 6, "difference": 6})  # no 1e-11 noise in a table
         block.insert(0, "pool", pool.id)
         frames.append(block.rename_axis(by).reset_index())
     out = pd.concat(frames, ignore_index=True)[columns]

@@ -23,25 +23,33 @@ __all__ = ["BASELINE", "metric_moves", "top_moves"]
 BASELINE = "baseline"
 
 
-def metric_moves(a: ScoreResult, b: ScoreResult, outcome: str = "composite") -> pd.DataFrame:
+def metric_moves(a: ScoreResult, b: ScoreResult, outcome: str = "composite",
+                 positions: "np.ndarray | None" = None) -> pd.DataFrame:
     """Per partner (rows, the results' index) and metric (columns, by id, the segment adjustment
     and ``baseline`` last): points B's ``outcome`` score gains over A's from that metric.
 
     The row sums equal B's unrounded score minus A's (NaN where either side is unscored). ``a`` and
-    ``b`` must score the same partners in the same order.
+    ``b`` must score the same partners in the same order; ``positions`` keeps only those partners
+    (0-based), which is cheaper than computing everyone's.
     """
     if len(a) != len(b):
         raise ValueError(f"the two scorings have {len(a)} and {len(b)} partners; a comparison needs the same partners")
-    ca, cb = a.contributions[outcome], b.contributions[outcome]
-    metrics = list(dict.fromkeys([*[c for c in ca.columns if c != ADJUSTMENT], *[c for c in cb.columns if c != ADJUSTMENT],
+    take = slice(None) if positions is None else np.asarray(positions, dtype=np.int64)
+    sides = []
+    for result in (a, b):  # metric-major (M + 1, n) points, the segment adjustment last, as the engine keeps them
+        points = result._contrib(outcome)[:, take]
+        sides.append(dict(zip([*result._c.metric_ids, ADJUSTMENT], points)))
+    metrics = list(dict.fromkeys([*[m for m in sides[0] if m != ADJUSTMENT], *[m for m in sides[1] if m != ADJUSTMENT],
                                   ADJUSTMENT]))
-    moves = cb.reindex(columns=metrics, fill_value=0.0).to_numpy() - ca.reindex(columns=metrics, fill_value=0.0).to_numpy()
+    n = len(a) if positions is None else len(take)
+    zero = np.zeros(n)
+    moves = np.column_stack([sides[1].get(m, zero) - sides[0].get(m, zero) for m in metrics]) if n else \
+        np.zeros((0, len(metrics)))
     key = "composite" if outcome == "composite" else outcome
-    scored = ~(np.isnan(a.raw_scores[key].to_numpy()) | np.isnan(b.raw_scores[key].to_numpy()))
+    scored = ~(np.isnan(a._core.scores[key][take]) | np.isnan(b._core.scores[key][take]))
     baseline = np.where(scored, b.baseline - a.baseline, np.nan)
     moves[~scored] = np.nan
-    return pd.DataFrame(np.column_stack([moves, baseline]), index=ca.index,
-                        columns=[*metrics, BASELINE])
+    return pd.DataFrame(np.column_stack([moves, baseline]), index=a.index[take], columns=[*metrics, BASELINE])
 
 
 def top_moves(moves: pd.DataFrame, labels: dict[str, str] | None = None, top_n: int = 3) -> pd.DataFrame:

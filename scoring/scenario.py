@@ -135,7 +135,7 @@ def _movers(a: ScoreResult, b: ScoreResult) -> pd.DataFrame:
     frame["change"] = np.round(frame["composite_b"] - frame["composite_a"], 1)
     if len(moved):
         labels = {m.id: m.label for m in (*b.model.spec.metrics, *a.model.spec.metrics)}
-        moves = metric_moves(a, b).iloc[moved]
+        moves = metric_moves(a, b, positions=moved)
         top = top_moves(moves, labels).reset_index(drop=True)
     else:
         top = pd.DataFrame({f"{kind}_{k}": [] for k in (1, 2, 3) for kind in ("metric", "points")})
@@ -145,26 +145,34 @@ def _movers(a: ScoreResult, b: ScoreResult) -> pd.DataFrame:
 
 
 def _actions(a: ScoreResult, b: ScoreResult) -> tuple[pd.DataFrame, pd.DataFrame]:
-    index = pd.Index(a.frame.index)
+    """Per action (by its text, as partners and managers see it): partners recommended it under A
+    and B, gained and lost; and one row per partner and action gained or lost."""
     sides = []
     for result in (a, b):
-        table = result.actions
-        sides.append(pd.DataFrame({"position": index.get_indexer(table["row"]), "action": table["action"].to_numpy()}))
-    merged = sides[0].merge(sides[1], on=["position", "action"], how="outer", indicator=True)
-    changed = merged[merged["_merge"] != "both"]
+        rules, chosen = result.recommended()
+        by_action: dict[str, np.ndarray] = {}
+        for k, rule in enumerate(rules):
+            by_action[rule.action] = by_action.get(rule.action, np.zeros(chosen.shape[1], bool)) | chosen[k]
+        sides.append(by_action)
+    names = list(dict.fromkeys([*sides[0], *sides[1]]))
+    empty = np.zeros(len(a), bool)
     ids = np.asarray(a["partner_id"], dtype=object)
-    changes = pd.DataFrame({"partner_id": ids[changed["position"].to_numpy()], "action": changed["action"].to_numpy(),
-                            "change": np.where(changed["_merge"] == "right_only", "gained", "lost")})
-    changes = changes.assign(_p=changed["position"].to_numpy()).sort_values(["_p", "change", "action"], kind="stable")
-    changes = changes.drop(columns="_p").reset_index(drop=True)
-    counts = pd.DataFrame({
-        "recommended_a": sides[0]["action"].value_counts(), "recommended_b": sides[1]["action"].value_counts(),
-        "gained": changes.loc[changes["change"] == "gained", "action"].value_counts(),
-        "lost": changes.loc[changes["change"] == "lost", "action"].value_counts()}).fillna(0).astype(int)
-    rules = list(dict.fromkeys([r.action for r in (*a.model.spec.playbook.rules, *b.model.spec.playbook.rules)]))
-    counts = counts.reindex([r for r in rules if r in counts.index] + [x for x in counts.index if x not in rules])
-    counts["net"] = counts["gained"] - counts["lost"]
-    return counts.rename_axis("action").reset_index(), changes
+    counts, changes = [], []
+    for k, action in enumerate(names):
+        before, after = sides[0].get(action, empty), sides[1].get(action, empty)
+        gained, lost = after & ~before, before & ~after
+        counts.append({"action": action, "recommended_a": int(before.sum()), "recommended_b": int(after.sum()),
+                       "gained": int(gained.sum()), "lost": int(lost.sum())})
+        for kind, mask in (("gained", gained), ("lost", lost)):
+            where = np.flatnonzero(mask)
+            changes.append(pd.DataFrame({"_p": where, "_k": k, "partner_id": ids[where], "action": action,
+                                         "change": kind}))
+    table = pd.DataFrame(counts, columns=["action", "recommended_a", "recommended_b", "gained", "lost"])
+    table["net"] = table["gained"] - table["lost"]
+    changed = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame(columns=["_p", "_k", "partner_id",
+                                                                                            "action", "change"])
+    changed = changed.sort_values(["_p", "change", "_k"], kind="stable").drop(columns=["_p", "_k"]).reset_index(drop=True)
+    return table, changed
 
 
 def _budget(a: ScoreResult, b: ScoreResult) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
