@@ -155,6 +155,18 @@ def test_analyze_recovers_the_planted_coaching_effect():
     assert len(found.did) == 2 and found.did["n_treatment"].iloc[0] > 100
 
 
+def test_a_null_pilot_planted_by_the_generator_covers_zero():
+    planted = generate(6000, seed=21, as_of=AS_OF)
+    null = generate(6000, seed=21, as_of=AS_OF, treatment_effect=0.0)
+    pd.testing.assert_frame_equal(planted.experiments, null.experiments)  # only the outcomes differ
+    pd.testing.assert_frame_equal(planted.partners, null.partners)
+    assert (null.truth["treatment_effect"] == 0).all()
+    found = analyze(null.experiments, null.partners, EXPERIMENT, outcomes=null.outcomes, history=null.history,
+                    as_of=AS_OF, resamples=1000).result("engagement")
+    assert found["welch_low"] < 0 < found["welch_high"] and found["cuped_low"] < 0 < found["cuped_high"]
+    assert "No detectable effect on engagement" in found["verdict"]
+
+
 def test_null_experiments_cover_zero_about_95_percent_of_the_time():
     data = generate(2000, seed=31, as_of=AS_OF)
     cohort = data.partners[data.partners["partner_id"].isin(data.outcomes["partner_id"])]
