@@ -38,9 +38,9 @@ def report(scenario: Scenario) -> dict[str, Any]:
         rows = by_tier[by_tier["tier"] != "Total"]
         pools.append({
             "label": totals["label"].iloc[0], "unit": totals["unit"].iloc[0], "rule": totals["rule"].iloc[0],
-            "mode": totals["mode"].iloc[0], "total": float(totals.loc["B", "total"]),
-            "allocated_a": float(totals.loc["A", "allocated"]), "allocated_b": float(totals.loc["B", "allocated"]),
-            "tiers": by_tier.to_dict("records"), "segments": by_segment.to_dict("records"),
+            "mode": totals["mode"].iloc[0], "total": amount(totals.loc["B", "total"]),
+            "allocated_a": amount(totals.loc["A", "allocated"]), "allocated_b": amount(totals.loc["B", "allocated"]),
+            "tiers": _amounts(by_tier), "segments": _amounts(by_segment),
             "chart": budget_bars(totals["label"].iloc[0], [(str(r["tier"]), r["amount_a"], r["amount_b"])
                                                           for r in rows.to_dict("records")]),
         })
@@ -60,6 +60,22 @@ def report(scenario: Scenario) -> dict[str, Any]:
         "actions": scenario.actions.to_dict("records"),
         "pools": pools,
     }
+
+
+def amount(value: float, signed: bool = False) -> str:
+    """An amount as printed: thousands separated, whole units (one decimal under 100), no "-0"."""
+    value = float(value)
+    text = f"{value:{'+' if signed else ''},.{0 if abs(value) >= 100 else 1}f}"
+    return "0" if text.lstrip("+-").strip("0.,") == "" else text.replace("-", "−")
+
+
+def _amounts(frame) -> list[dict[str, Any]]:
+    rows = frame.to_dict("records")
+    for row in rows:
+        for key in ("amount_a", "amount_b"):
+            row[key] = amount(row[key])
+        row["difference"] = amount(row["difference"], signed=True)
+    return rows
 
 
 def migration_grid(tiers: list[str], counts: np.ndarray) -> str:
