@@ -185,6 +185,16 @@ class ScoreResult:
         (not expected of them, so not flagged ``missing`` and left out of their coverage)."""
         return self._core.unrecorded
 
+    @property
+    def index(self) -> pd.Index:
+        """The input's row index: one label per partner, in order (cheaper than ``frame.index``)."""
+        return self._core.partners.index
+
+    def recommended(self) -> tuple[list, np.ndarray]:
+        """The playbook's rules in priority order and which of them each partner is recommended:
+        a ``(rules, partners)`` boolean matrix (what :attr:`actions` lists, without building it)."""
+        return self._playbook.rules, self._playbook.chosen
+
     @cached_property
     def actions(self) -> pd.DataFrame:
         """One row per (partner, recommended action), best first."""

@@ -52,7 +52,7 @@ UDFS = ("pscore_scores", "pscore_percentiles", "pscore_drivers", "pscore_actions
         "pscore_revenue_score", "pscore_engagement_score", "pscore_composite_score", "pscore_tier",
         "pscore_quadrant", "pscore_top_driver", "pscore_next_action", "pscore_engagement_probability",
         "pscore_expected_revenue", "pscore_whatif", "pscore_model_info")
-MACROS = ("pscore_score_workbook", "pscore_scorecards", "pscore_qbr_pack")
+MACROS = ("pscore_score_workbook", "pscore_scorecards", "pscore_qbr_pack", "pscore_scenario")
 
 
 def pscore(*args: str) -> None:
@@ -562,3 +562,27 @@ def test_scorecards_macro_writes_one_pdf_per_selected_partner(xl, demo, monkeypa
     wanted = [str(demo.grid[2][0]), str(demo.grid[3][0])]  # partner IDs on sheet rows 3 and 4
     assert [f.name.split("_")[0] for f in files] == sorted(wanted)
     assert all(pid in PdfReader(f).pages[0].extract_text() for pid, f in zip(sorted(wanted), files))
+
+
+def test_scenario_macro_writes_the_model_sheet_edits_against_their_base(xl, demo, monkeypatch):
+    import xlwings
+
+    edited = [list(r) for r in demo.model_grid]
+    edited[demo.weight_row - 1][4] = 9  # a revenue weight raised in the Model sheet
+    partners = FakeSheet("Partners", xlwings_read(demo.grid))
+    book = FakeBook(partners, FakeSheet("Model", xlwings_read(edited), role="Model"))
+    monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
+    xl.macros.pscore_scenario()
+    assert book.alerts == []
+    written = book["Scenario"].written
+    assert written[0][0].startswith("Scenario: the Model sheet's edits")
+    texts = [str(cell) for row in written for cell in row if cell is not None]
+    assert any("-> 9" in t for t in texts) and "Tier migration (rows: tier under A, columns: tier under B)" in texts
+    assert [n.refers_to for n in book["Scenario"].names] == ['="Scenario"']
+    xl.macros.pscore_scenario()  # again: the Scenario sheet is found by its marker and rewritten
+    assert book["Scenario"].cleared and [s.name for s in book] == ["Partners", "Model", "Scenario"]
+    lonely = FakeBook(FakeSheet("Partners", xlwings_read(demo.grid)))
+    monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: lonely))
+    xl.macros.pscore_scenario()
+    [(problem, mode)] = lonely.alerts
+    assert "no Model sheet written by pscore" in problem and mode == "critical"

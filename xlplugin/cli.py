@@ -452,5 +452,9 @@ def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | Non
         sys.exit(1)
 
 
+from xlplugin.governance_cli import register as _register_governance  # noqa: E402 - needs the groups above
+
+_register_governance(main, model_group)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -44,6 +44,7 @@ def check(spec: ModelSpec) -> list[Problem]:
         *_segments(spec),
         *_tiers(spec),
         *_rules(spec),
+        *_budget(spec),
     ]
 
 
@@ -61,6 +62,8 @@ def _duplicates(spec: ModelSpec) -> Iterator[Problem]:
     yield from _dupes([s.id for s in spec.segments], "segments")
     yield from _dupes([t.id for t in spec.tiers], "tiers")
     yield from _dupes([r.id for r in spec.playbook.rules], "playbook", "rules")
+    if spec.budget is not None:
+        yield from _dupes([p.id for p in spec.budget.pools], "budget", "pools")
 
 
 def _order_problem(direction: str, floor: float, target: float) -> str | None:
@@ -248,3 +251,37 @@ def _condition(cond: Condition, metrics: set[str], known: dict[str, list[str]]) 
     else:
         fields = [*NUMERIC_FIELDS, *CATEGORY_FIELDS, "flag", "metric:<id>"]
         yield ("field",), f"unknown field '{field}' (known: {', '.join(fields)})"
+
+
+def _budget(spec: ModelSpec) -> Iterator[Problem]:
+    """Each pool's rule names what it allocates by: known tiers, or a lever some rule uses."""
+    if spec.budget is None:
+        return
+    tiers = [t.id for t in spec.tiers]
+    rules = {r.id: r for r in spec.playbook.rules}
+    for i, pool in enumerate(spec.budget.pools):
+        path = ("budget", "pools", i)
+        if pool.rule == "by_tier":
+            if not pool.tiers:
+                yield (*path, "tiers"), f"a by_tier pool needs an amount or weight per tier (tiers: {', '.join(tiers)})"
+            for tier in pool.tiers:
+                if tier not in tiers:
+                    yield (*path, "tiers", tier), f"unknown tier '{tier}' (known: {', '.join(tiers)})"
+            for key in ("lever", "rules"):
+                if getattr(pool, key):
+                    yield (*path, key), f"a by_tier pool takes no {key}; use rule: by_lever"
+        else:
+            if pool.lever in (None, "none"):
+                yield (*path, "lever"), "a by_lever pool needs a lever (coaching_hours, training_budget, mdf, technical_enablement)"
+                continue
+            if pool.tiers:
+                yield (*path, "tiers"), "a by_lever pool takes no tiers; use rule: by_tier"
+            using = [r.id for r in spec.playbook.rules if pool.lever in r.levers]
+            if not using:
+                yield (*path, "lever"), f"no playbook rule uses the lever '{pool.lever}'"
+            for rule_id in pool.rules:
+                if rule_id not in rules:
+                    yield (*path, "rules", rule_id), f"unknown playbook rule '{rule_id}'"
+                elif pool.lever not in rules[rule_id].levers:
+                    yield (*path, "rules", rule_id), (f"rule '{rule_id}' does not use the lever '{pool.lever}' "
+                                                      f"(its levers: {', '.join(rules[rule_id].levers)})")

@@ -263,6 +263,7 @@ class Playbook(Strict):
 
 # Imported here, not at the top: the calibration schema builds on ``Strict`` and ``Score`` above.
 from scoring.model.calibration_schema import Calibration  # noqa: E402
+from scoring.model.budget_schema import Budget  # noqa: E402
 
 
 class ModelSpec(Strict):
@@ -291,3 +292,12 @@ class ModelSpec(Strict):
     provisional: Provisional = Provisional()
     playbook: Playbook = Playbook()
     calibration: Calibration | None = None
+    budget: Budget | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_budget(self, handler):
+        """Leave ``budget`` out of a dump while it is unset, so a model without one dumps as before."""
+        data = handler(self)
+        if self.budget is None and isinstance(data, dict):
+            data.pop("budget", None)
+        return data

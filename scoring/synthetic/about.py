@@ -4,7 +4,7 @@ what each sheet holds and which errors were planted, from the simulator's own fi
 from __future__ import annotations
 
 from scoring.model.load import ScoringModel
-from scoring.synthetic.experiment import EXPERIMENT, EXPERIMENT_SHARE, TREATMENT_EFFECT
+from scoring.synthetic.experiment import EXPERIMENT, EXPERIMENT_SHARE
 from scoring.synthetic.metrics import MISSING_RATE, MISSING_RATE_BY_METRIC
 from scoring.synthetic.milestones import MILESTONES
 from scoring.synthetic.months import HISTORY_MONTHS
@@ -35,7 +35,7 @@ def about_lines(data: DemoData) -> list[tuple[str, object]]:
         "partner feedback mostly e); results metrics follow q and grow with months since onboarding start.",
         "Segments: integrators sign larger contracts, referral partners bring more leads and smaller deals, "
         f"marketplaces reach more accounts; {_revenue_demand(data.model)}.",
-        f"engaged_12m ~ Bernoulli(sigmoid(-0.3 + 1.1 e + 0.7 q)), plus {TREATMENT_EFFECT * 100:.0f} percentage "
+        f"engaged_12m ~ Bernoulli(sigmoid(-0.3 + 1.1 e + 0.7 q)), plus {data.treatment_effect * 100:.0f} percentage "
         "points for treated partners assigned before their outcome window ended.",
         "revenue_12m = 0 with probability 1 - sigmoid(0.2 + 1.2 q), otherwise lognormal with log-mean "
         f"10.3 + 0.9 q + segment effect and sigma {REVENUE_SIGMA}.",

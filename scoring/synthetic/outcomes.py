@@ -37,14 +37,16 @@ def revenue_factor(model: ScoringModel, people: People) -> np.ndarray:
 
 def draw_outcomes(
     rng: np.random.Generator, people: People, lat: Latent, arm: np.ndarray, assigned: np.ndarray, as_of: dt.date,
-    model: ScoringModel,
+    model: ScoringModel, treatment_effect: float = TREATMENT_EFFECT,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """True outcome probabilities for everyone (truth), realised outcomes for the cohort whose window has closed."""
+    """True outcome probabilities for everyone (truth), realised outcomes for the cohort whose window has
+    closed; ``treatment_effect`` is added to the engagement probability of treated partners assigned
+    within their window."""
     q, e = lat.q, lat.e
     window_end = add_months(people.start, OUTCOME_MONTHS)
     treated = arm == "treatment"
     base = sigmoid(-0.3 + 1.1 * e + 0.7 * q)
-    p_engaged = np.minimum(base + TREATMENT_EFFECT * (treated & (assigned < window_end)), 1.0)
+    p_engaged = np.clip(base + treatment_effect * (treated & (assigned < window_end)), 0.0, 1.0)
     p_positive = sigmoid(0.2 + 1.2 * q)
     segment = np.asarray(REVENUE_LOG_SHIFT)[people.type_code] + np.log(revenue_factor(model, people))
     log_mean = 10.3 + 0.9 * q + segment

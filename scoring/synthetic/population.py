@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.model.load import ScoringModel, load_model
-from scoring.synthetic.experiment import assign_experiment, draw_interventions, experiments_frame
+from scoring.synthetic.experiment import TREATMENT_EFFECT, assign_experiment, draw_interventions, experiments_frame
 from scoring.synthetic.frames import history_frame, inject_errors, metric_columns, partners_frame
 from scoring.synthetic.latent import draw_latent, draw_timeline
 from scoring.synthetic.metrics import blank_cells, draw_execution, draw_results, draw_strategic
@@ -40,17 +40,22 @@ class DemoData:
     as_of: dt.date
     seed: int
     model: ScoringModel  # whose metrics the frames carry and whose segment adjustments revenue follows
+    treatment_effect: float = TREATMENT_EFFECT  # what the pilot adds to the engagement probability
 
 
 def generate(n_partners: int = 300, seed: int = 0, as_of: dt.date | None = None,
-             model: "ScoringModel | str" = "default") -> DemoData:
+             model: "ScoringModel | str" = "default", treatment_effect: float = TREATMENT_EFFECT) -> DemoData:
     """Draw a synthetic partner population; deterministic given ``(n_partners, seed, as_of, model)``.
 
     ``as_of`` defaults to today. ``truth`` holds the latent variables and true outcome
     probabilities per partner, so calibration and experiment read-outs can be checked. ``model``
     (a name, path or loaded model) gives the metric columns, in its order, and the segment
-    adjustment revenue follows; a metric the simulator cannot draw is an error.
+    adjustment revenue follows; a metric the simulator cannot draw is an error. ``treatment_effect``
+    (default :data:`TREATMENT_EFFECT`, 0.08) is what the coaching pilot adds to a treated partner's
+    probability of engagement: 0 plants a null experiment, and no other number drawn changes.
     """
+    if not -1 <= treatment_effect <= 1:
+        raise ValueError("treatment_effect must lie between -1 and 1 (a change in probability)")
     if n_partners < 1:
         raise ValueError("n_partners must be at least 1")
     model = load_model(model)
@@ -67,7 +72,7 @@ def generate(n_partners: int = 300, seed: int = 0, as_of: dt.date | None = None,
     grid = blank_cells(rng, grid, cal)
     milestones = draw_milestones(rng, people, timeline, leads, won, cal)
     arm, assigned = assign_experiment(rng, people, as_of)
-    truth, outcomes = draw_outcomes(rng, people, latent, arm, assigned, as_of, model)
+    truth, outcomes = draw_outcomes(rng, people, latent, arm, assigned, as_of, model, treatment_effect)
     interventions = draw_interventions(rng, people, grid, cal, arm, assigned)
 
     partners = partners_frame(people, grid, columns)
@@ -84,6 +89,7 @@ def generate(n_partners: int = 300, seed: int = 0, as_of: dt.date | None = None,
         as_of=as_of,
         seed=seed,
         model=model,
+        treatment_effect=treatment_effect,
     )
 
 

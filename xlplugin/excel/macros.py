@@ -110,6 +110,35 @@ def pscore_qbr_pack() -> None:
     _run(xw.Book.caller(), qbr_pack)
 
 
+@xw.script
+def pscore_scenario() -> None:
+    """The scenario of the Model sheet's edits against the model they were made from, into pscore's
+    Scenario sheet (see :mod:`xlplugin.excel.scenario_macro`)."""
+    book = xw.Book.caller()
+    _run(book, lambda: _write_scenario(book))
+
+
+def _write_scenario(book: Any) -> None:
+    from xlplugin.excel.scenario_macro import SCENARIO, scenario_cells
+
+    names = _names(book)
+    model, as_of = _model_and_date(book)
+    if model is None:
+        raise WorkbookError("no Model sheet written by pscore: run pscore score (or pscore excel init) first, "
+                            "then edit its yellow cells")
+    partners = book.sheets[PARTNERS] if PARTNERS in names else book.sheets.active
+    folder = Path(book.fullname).parent if book.fullname and Path(book.fullname).parent.is_dir() else None
+    values = scenario_cells(_values(partners), model, as_of, folder)
+    target = _pscore_sheet(book, SCENARIO)
+    if target is None:
+        taken = {n.casefold() for n in names}
+        target = book.sheets.add(SCENARIO if SCENARIO.casefold() not in taken else free_name(SCENARIO, taken),
+                                 after=book.sheets[len(names) - 1])
+        target.names.add(MARKER, f'="{SCENARIO}"')
+    target.clear_contents()
+    target["A1"].value = values
+
+
 def _run(book: Any, work: Callable[[], None]) -> None:
     """Do ``work``; a user-facing problem becomes a message box instead of a traceback."""
     from reports.job import ReportError  # loaded when a macro runs, not with the add-in's functions
