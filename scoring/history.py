@@ -15,8 +15,9 @@ import pandas as pd
 from scoring.engine import to_date
 from scoring.model.load import ScoringModel, load_model
 from scoring.snapshots import score_snapshots
+from scoring.timeline import HistoryView, history_view
 
-__all__ = ["TREND_SCORES", "score_history", "trend"]
+__all__ = ["TREND_SCORES", "HistoryView", "history_view", "score_history", "trend"]
 
 STATIC_COLUMNS = ("partner_type", "region", "onboarding_start", "partner_name")
 

@@ -1,0 +1,166 @@
+"""Per-metric staleness: is a value older than its metric's ``interval_days``, and what then.
+
+Each metric in the catalog says how often it is measured (``interval_days``). A value whose latest
+observation is older than that at the scoring date is *stale*. Its observation date is the
+``<metric>_updated`` column when the sheet has one (the reader recognises it), otherwise the last
+``History`` period in which the metric has a value. Without either, nothing says the value is old,
+and it is not flagged.
+
+The model's ``stability.stale`` rule says how a stale value is scored: ``keep`` (as it is; only
+flagged), ``decay`` (its sub-score moves toward the drivers' baseline, half the distance per
+half-life past the interval) or ``drop`` (left out like a missing value, so coverage falls). The
+rule is applied by the engine to the sub-scores (:func:`apply`), so every score, driver and
+coverage figure follows from it in the one place scores are made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scoring.cells import dates as parse_dates
+from scoring.cells import is_null
+from scoring.model.load import ScoringModel
+
+__all__ = ["UPDATED_SUFFIX", "Staleness", "apply", "assess", "history_observed", "latest_observed", "updated_column"]
+
+UPDATED_SUFFIX = "_updated"
+
+
+def updated_column(metric_id: str) -> str:
+    """The optional column holding the date a metric's value was last observed."""
+    return f"{metric_id}{UPDATED_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Per metric id: which rows hold a stale value, how many days old it is, and the factor the
+    engine scales its distance from the baseline by (NaN: left out); ``retain`` is None under
+    ``keep``, when scores are left exactly as they are."""
+
+    metric_ids: list[str]
+    labels: list[str]
+    stale: dict[str, np.ndarray]  # (n,) bool
+    age_days: dict[str, np.ndarray]  # (n,) float, NaN where no observation date is known
+    retain: dict[str, np.ndarray] | None
+
+    @property
+    def any(self) -> np.ndarray:
+        """(n,) bool: the row has at least one stale value."""
+        return np.logical_or.reduce([self.stale[m] for m in self.metric_ids])
+
+    def describe(self) -> np.ndarray:
+        """Per row: the labels of its stale metrics, e.g. ``Deals won, Pipeline value`` ("" if none)."""
+        n = len(next(iter(self.stale.values()))) if self.stale else 0
+        out = np.full(n, "", dtype=object)
+        for metric_id, label in zip(self.metric_ids, self.labels):
+            hit = self.stale[metric_id]
+            if hit.any():
+                out[hit] = np.where(out[hit] == "", label, out[hit] + ", " + label)
+        return out
+
+
+def _present(values: pd.Series) -> np.ndarray:
+    """(n,) bool: the cell holds something (a value the scorecard may or may not accept)."""
+    raw = values.to_numpy(dtype=object)
+    return np.array([not (is_null(v) or (isinstance(v, str) and not v.strip())) for v in raw], dtype=bool)
+
+
+def _day_column(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.to_numpy().astype("datetime64[D]")
+    return parse_dates(values.to_numpy(dtype=object))
+
+
+def history_observed(history: pd.DataFrame, model: ScoringModel, periods: np.ndarray) -> dict[str, np.ndarray]:
+    """Observation date (``datetime64[D]``, NaT where blank) of each metric in each History row:
+    its ``<metric>_updated`` date when given, else the row's own period when the cell has a value."""
+    periods = np.asarray(periods, dtype="datetime64[D]")
+    out = {}
+    for metric in model.spec.metrics:
+        seen = np.full(len(history), np.datetime64("NaT"), dtype="datetime64[D]")
+        if metric.id in history.columns:
+            present = _present(history[metric.id])
+            seen[present] = periods[present]
+            column = updated_column(metric.id)
+            if column in history.columns:
+                given = _day_column(history[column])
+                use = present & ~np.isnat(given)
+                seen[use] = given[use]
+        out[metric.id] = seen
+    return out
+
+
+def latest_observed(partners: pd.DataFrame, model: ScoringModel, history: pd.DataFrame | None,
+                    as_of) -> dict[str, np.ndarray]:
+    """Observation date of each metric's value on the partner sheet at ``as_of``: its
+    ``<metric>_updated`` date, else the last History period up to ``as_of`` with a value for it."""
+    n = len(partners)
+    as_of = np.datetime64(as_of, "D")
+    ids = partners["partner_id"].to_numpy(dtype=object) if "partner_id" in partners.columns else np.full(n, None)
+    last: dict[str, pd.Series] = {}
+    if history is not None and len(history) and {"partner_id", "period"} <= set(history.columns):
+        periods = _day_column(history["period"])
+        usable = ~np.isnat(periods) & (periods <= as_of) & history["partner_id"].notna().to_numpy()
+        snap = history[usable]
+        seen = history_observed(snap, model, periods[usable])
+        keys = snap["partner_id"].astype(str).to_numpy()
+        for metric_id, days in seen.items():
+            frame = pd.DataFrame({"partner_id": keys, "day": days}).dropna()
+            last[metric_id] = frame.groupby("partner_id")["day"].max()
+    keys = np.array([None if is_null(i) else str(i) for i in ids], dtype=object)
+    out = {}
+    for metric in model.spec.metrics:
+        seen = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        if metric.id in last and len(last[metric.id]):
+            found = last[metric.id].reindex(keys).to_numpy(dtype="datetime64[D]")
+            seen = found
+        if metric.id in partners.columns:
+            column = updated_column(metric.id)
+            if column in partners.columns:
+                given = _day_column(partners[column])
+                use = ~np.isnat(given)
+                seen[use] = given[use]
+            seen[~_present(partners[metric.id])] = np.datetime64("NaT")  # nothing there to be stale
+        else:
+            seen[:] = np.datetime64("NaT")
+        out[metric.id] = seen
+    return out
+
+
+def assess(model: ScoringModel, observed: dict[str, np.ndarray], as_of) -> Staleness:
+    """Staleness of each row's values at ``as_of`` (one date, or one per row) under the model's rule."""
+    spec = model.spec
+    rule = spec.stability
+    stale, ages, retain = {}, {}, {}
+    for metric in spec.metrics:
+        seen = observed[metric.id]
+        when = np.broadcast_to(np.asarray(as_of, dtype="datetime64[D]"), seen.shape)
+        age = (when - seen).astype("timedelta64[D]").astype(float)
+        age[np.isnat(seen)] = np.nan
+        with np.errstate(invalid="ignore"):
+            old = age > metric.interval_days
+        stale[metric.id], ages[metric.id] = old, age
+        if rule.stale == "drop":
+            retain[metric.id] = np.where(old, np.nan, 1.0)
+        elif rule.stale == "decay":
+            half_life = rule.decay_half_life_days or metric.interval_days
+            with np.errstate(invalid="ignore"):
+                retain[metric.id] = np.where(old, 0.5 ** ((age - metric.interval_days) / half_life), 1.0)
+    return Staleness([m.id for m in spec.metrics], [m.label for m in spec.metrics], stale, ages,
+                     retain if rule.stale != "keep" else None)
+
+
+def apply(metric_ids: list[str], baseline: float, sub: np.ndarray, retain: dict[str, np.ndarray]) -> None:
+    """In place on the engine's sub-scores ``(M, n)``: a stale value's distance from the baseline is
+    scaled by its factor, and a factor of NaN leaves the value out (as if missing)."""
+    for j, metric_id in enumerate(metric_ids):
+        factor = retain.get(metric_id)
+        if factor is None:
+            continue
+        row = sub[j]
+        scaled = baseline + (row - baseline) * factor
+        np.copyto(row, scaled, where=~np.isnan(factor) & (factor != 1.0))
+        row[np.isnan(factor)] = np.nan
