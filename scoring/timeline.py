@@ -138,6 +138,8 @@ def _pairs(ids: np.ndarray, periods: np.ndarray, start: dt.date | None, end: dt.
         cutoff = pd.Series(pd.Timestamp(start), index=last.index)
     else:
         cutoff = last["day"] - pd.DateOffset(months=LEDGER_MONTHS)
+        ends = last["day"].dt.is_month_end  # a quarter before 30 Nov is 31 Aug, not 30 Aug
+        cutoff = cutoff.where(~ends, cutoff + pd.offsets.MonthEnd(0))
     frame = frame.join(cutoff.rename("cut"), on="id")
     earlier = frame[(frame["day"] <= frame["cut"]) & (frame["day"] < frame["id"].map(last["day"]))]
     first = earlier.groupby("id", sort=False).tail(1).set_index("id")["pos"]

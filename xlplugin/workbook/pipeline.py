@@ -24,7 +24,7 @@ from xlplugin.workbook.book import Book
 from xlplugin.workbook.save import FORMULA_PREFIXES, atomic_write
 from xlplugin.workbook.reader import Issue, SheetData, WorkbookError, open_workbook, read_sheet, read_table, usable_partners
 
-__all__ = ["ScoredInput", "WorkbookError", "read_sheet", "score_workbook", "write_csv", "write_scored"]
+__all__ = ["ScoredInput", "WorkbookError", "read_sheet", "score_workbook", "write_csv", "write_frame_csv", "write_scored"]
 
 PARTNERS_SHEET = "Partners"
 HISTORY_SHEET = "History"
@@ -87,7 +87,11 @@ def write_scored(scored: ScoredInput, path: "str | Path", in_place: bool = False
 
 def write_csv(result: ScoreResult, path: "str | Path") -> Path:
     """One row per partner; text that a spreadsheet would run as a formula is prefixed with ``'``."""
-    frame = scored_workbook.output_frame(result)
+    return write_frame_csv(scored_workbook.output_frame(result), path)
+
+
+def write_frame_csv(frame, path: "str | Path") -> Path:
+    """``frame`` as CSV, cells written as :func:`write_csv` writes them, atomically."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(frame.columns)
