@@ -36,10 +36,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from scoring.cells import is_null
 from scoring.compiled import OUTCOMES, compile_model
 from scoring.engine import score, to_date
 from scoring.model.load import ScoringModel, load_model
+from scoring.staleness import present
 
 __all__ = ["GROUPS", "LEDGER_COLUMNS", "PART_LABELS", "SCORES", "State", "change_ledger", "reasons_text", "top_reasons"]
 
@@ -155,9 +155,7 @@ class _Side:
 
 
 def _blank(values: np.ndarray) -> np.ndarray:
-    if values.dtype == float:
-        return np.isnan(values)
-    return np.array([is_null(v) or (isinstance(v, str) and not v.strip()) for v in values], dtype=bool)
+    return np.isnan(values) if values.dtype == float else ~present(values)
 
 
 def _mix(take_b: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -24,7 +24,8 @@ from scoring.cells import dates as parse_dates
 from scoring.cells import is_null
 from scoring.model.load import ScoringModel
 
-__all__ = ["UPDATED_SUFFIX", "Staleness", "apply", "assess", "history_observed", "latest_observed", "updated_column"]
+__all__ = ["UPDATED_SUFFIX", "Staleness", "apply", "assess", "day_column", "history_observed", "latest_observed", "present",
+           "updated_column"]
 
 UPDATED_SUFFIX = "_updated"
 
@@ -62,13 +63,15 @@ class Staleness:
         return out
 
 
-def _present(values: pd.Series) -> np.ndarray:
-    """(n,) bool: the cell holds something (a value the scorecard may or may not accept)."""
-    raw = values.to_numpy(dtype=object)
-    return np.array([not (is_null(v) or (isinstance(v, str) and not v.strip())) for v in raw], dtype=bool)
+def present(values: "pd.Series | np.ndarray") -> np.ndarray:
+    """(n,) bool: the cell holds something (a value the scorecard may or may not accept); blank
+    text is nothing. Each distinct value is looked at once."""
+    codes, uniques = pd.factorize(pd.Series(values, copy=False), use_na_sentinel=True)
+    filled = np.array([not (is_null(v) or (isinstance(v, str) and not v.strip())) for v in uniques], dtype=bool)
+    return (codes >= 0) & np.append(filled, False)[codes]
 
 
-def _day_column(values: pd.Series) -> np.ndarray:
+def day_column(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values.to_numpy().astype("datetime64[D]")
     return parse_dates(values.to_numpy(dtype=object))
@@ -82,12 +85,12 @@ def history_observed(history: pd.DataFrame, model: ScoringModel, periods: np.nda
     for metric in model.spec.metrics:
         seen = np.full(len(history), np.datetime64("NaT"), dtype="datetime64[D]")
         if metric.id in history.columns:
-            present = _present(history[metric.id])
-            seen[present] = periods[present]
+            has = present(history[metric.id])
+            seen[has] = periods[has]
             column = updated_column(metric.id)
             if column in history.columns:
-                given = _day_column(history[column])
-                use = present & ~np.isnat(given)
+                given = day_column(history[column])
+                use = has & ~np.isnat(given)
                 seen[use] = given[use]
         out[metric.id] = seen
     return out
@@ -102,7 +105,7 @@ def latest_observed(partners: pd.DataFrame, model: ScoringModel, history: pd.Dat
     ids = partners["partner_id"].to_numpy(dtype=object) if "partner_id" in partners.columns else np.full(n, None)
     last: dict[str, pd.Series] = {}
     if history is not None and len(history) and {"partner_id", "period"} <= set(history.columns):
-        periods = _day_column(history["period"])
+        periods = day_column(history["period"])
         usable = ~np.isnat(periods) & (periods <= as_of) & history["partner_id"].notna().to_numpy()
         snap = history[usable]
         seen = history_observed(snap, model, periods[usable])
@@ -120,10 +123,10 @@ def latest_observed(partners: pd.DataFrame, model: ScoringModel, history: pd.Dat
         if metric.id in partners.columns:
             column = updated_column(metric.id)
             if column in partners.columns:
-                given = _day_column(partners[column])
+                given = day_column(partners[column])
                 use = ~np.isnat(given)
                 seen[use] = given[use]
-            seen[~_present(partners[metric.id])] = np.datetime64("NaT")  # nothing there to be stale
+            seen[~present(partners[metric.id])] = np.datetime64("NaT")  # nothing there to be stale
         else:
             seen[:] = np.datetime64("NaT")
         out[metric.id] = seen

@@ -81,7 +81,8 @@ def _snapshots(history: pd.DataFrame, partners: pd.DataFrame, as_of) -> tuple[pd
     lookup = partners.dropna(subset=["partner_id"]).drop_duplicates("partner_id").set_index("partner_id")[static]
     snaps = history.dropna(subset=["partner_id", "period"])
     snaps = snaps.drop(columns=[c for c in static if c in snaps.columns]).join(lookup, on="partner_id")
-    periods = np.array([np.datetime64(to_date(p), "D") for p in snaps["period"]], dtype="datetime64[D]")
+    periods = staleness.day_column(snaps["period"])
+    snaps, periods = snaps[~np.isnat(periods)], periods[~np.isnat(periods)]
     if as_of is not None:
         keep = periods <= np.datetime64(to_date(as_of), "D")
         snaps, periods = snaps[keep], periods[keep]
