@@ -23,9 +23,10 @@ import pandas as pd
 from scoring.cells import dates as parse_dates
 from scoring.cells import is_null
 from scoring.model.load import ScoringModel
+from scoring.quality import Record
 
-__all__ = ["UPDATED_SUFFIX", "Staleness", "apply", "assess", "day_column", "history_observed", "latest_observed", "present",
-           "updated_column"]
+__all__ = ["UPDATED_SUFFIX", "Staleness", "apply", "assess", "at_scoring_date", "day_column", "history_observed",
+           "latest_observed", "present", "records", "updated_column"]
 
 UPDATED_SUFFIX = "_updated"
 
@@ -99,16 +100,18 @@ def history_observed(history: pd.DataFrame, model: ScoringModel, periods: np.nda
 def latest_observed(partners: pd.DataFrame, model: ScoringModel, history: pd.DataFrame | None,
                     as_of) -> dict[str, np.ndarray]:
     """Observation date of each metric's value on the partner sheet at ``as_of``: its
-    ``<metric>_updated`` date, else the last History period up to ``as_of`` with a value for it."""
+    ``<metric>_updated`` date, else the last History period up to ``as_of`` with a value for it (the
+    snapshot of the scoring date's own month counts as taken on the scoring date)."""
     n = len(partners)
     as_of = np.datetime64(as_of, "D")
     ids = partners["partner_id"].to_numpy(dtype=object) if "partner_id" in partners.columns else np.full(n, None)
     last: dict[str, pd.Series] = {}
     if history is not None and len(history) and {"partner_id", "period"} <= set(history.columns):
         periods = day_column(history["period"])
-        usable = ~np.isnat(periods) & (periods <= as_of) & history["partner_id"].notna().to_numpy()
+        month_end = (as_of.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
+        usable = ~np.isnat(periods) & (periods <= month_end) & history["partner_id"].notna().to_numpy()
         snap = history[usable]
-        seen = history_observed(snap, model, periods[usable])
+        seen = history_observed(snap, model, np.minimum(periods[usable], as_of))
         keys = snap["partner_id"].astype(str).to_numpy()
         for metric_id, days in seen.items():
             frame = pd.DataFrame({"partner_id": keys, "day": days}).dropna()
@@ -167,3 +170,33 @@ def apply(metric_ids: list[str], baseline: float, sub: np.ndarray, retain: dict[
         scaled = baseline + (row - baseline) * factor
         np.copyto(row, scaled, where=~np.isnan(factor) & (factor != 1.0))
         row[np.isnan(factor)] = np.nan
+
+
+def at_scoring_date(partners: pd.DataFrame, model: ScoringModel, history: pd.DataFrame | None, as_of) -> Staleness:
+    """Staleness of the partner sheet's values at ``as_of`` (see :func:`latest_observed`)."""
+    return assess(model, latest_observed(partners, model, history, as_of), as_of)
+
+
+_ACTIONS = {"keep": "stale: scored as it is", "decay": "stale: moved toward the baseline",
+            "drop": "stale: left out; weights re-normalised over the metrics present"}
+
+
+def records(found: Staleness, partners: pd.DataFrame, model: ScoringModel, as_of, *, sheet: str,
+            headers: dict[str, str] | None = None) -> list[Record]:
+    """One data-quality record per stale cell: where it is, when it was last observed, what was done."""
+    headers = headers or {}
+    as_of = np.datetime64(as_of, "D")
+    ids = partners["partner_id"].to_numpy(dtype=object) if "partner_id" in partners.columns else None
+    rows = np.asarray(partners.index)
+    out = []
+    action = _ACTIONS[model.spec.stability.stale]
+    for metric in model.spec.metrics:
+        hit = np.flatnonzero(found.stale.get(metric.id, np.zeros(len(partners), dtype=bool)))
+        for i in hit:
+            age = int(found.age_days[metric.id][i])
+            seen = (as_of - np.timedelta64(age, "D")).astype(object)
+            out.append(Record(sheet, rows[i], headers.get(metric.id, metric.label), partners[metric.id].iloc[i],
+                              f"not updated within its {metric.interval_days}-day interval (last observed "
+                              f"{seen.isoformat()})", action, partner=None if ids is None else ids[i],
+                              canonical=metric.id, flag="stale"))
+    return out

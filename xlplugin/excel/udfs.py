@@ -32,7 +32,7 @@ from xlplugin.workbook.reader import SheetData, WorkbookError
 from xlplugin.workbook.writer import output_frame, quality_records
 
 CATEGORY = "pscore"
-RANGES = frozenset({"table", "row", "header", "model", "weights", "columns"})
+RANGES = frozenset({"table", "row", "header", "model", "weights", "columns", "history", "partners"})
 
 TABLE = "The partner table: header row and one row per partner, e.g. Partners!A1:AA301 or Table1[#All]."
 ROW = "The partner's row, e.g. A2:AA2 (the same columns as the header)."
@@ -242,3 +242,19 @@ def pscore_model_info(model: Any = None, item: Any = None) -> Any:
     if scalar(item, "item") is None:
         return [[key, cell(value)] for key, value in info.items()]
     return cell(info[choice_arg(item, "item", INFO_ITEMS)])
+
+
+# ------------------------------------------------------------------ scores over time
+
+
+@excel_function(history="The History table with its header row: partner_id, period and metric columns.",
+                partners="The partner table with its header row (segments, onboarding start).",
+                partner_id="The partner's ID.", start="Optional. Compare from the snapshot at or before this date. "
+                "Blank: a quarter before 'end'.", end="Optional. Up to the snapshot at or before this date. Blank: the latest.",
+                model=MODEL, score="Optional. composite (default), revenue or engagement.")
+def pscore_change(history: Grid, partners: Grid, partner_id: Any, start: Any = None, end: Any = None,
+                  model: Any = None, score: Any = None) -> Grid:
+    """A partner's score change between two History snapshots and its top three reasons, in parts that add up to it (docs/history.md). Spills 2 rows."""
+    from xlplugin.excel.change import change_cells
+
+    return change_cells(history, partners, partner_id, start, end, model, score)
