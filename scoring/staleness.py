@@ -101,11 +101,12 @@ def latest_observed(partners: pd.DataFrame, model: ScoringModel, history: pd.Dat
                     as_of) -> dict[str, np.ndarray]:
     """Observation date of each metric's value on the partner sheet at ``as_of``: its
     ``<metric>_updated`` date, else the last History period up to ``as_of`` with a value for it (the
-    snapshot of the scoring date's own month counts as taken on the scoring date)."""
+    snapshot of the scoring date's own month counts as taken on the scoring date) if the value is
+    still the one that snapshot holds; a value that differs was updated since, and is not dated."""
     n = len(partners)
     as_of = np.datetime64(as_of, "D")
     ids = partners["partner_id"].to_numpy(dtype=object) if "partner_id" in partners.columns else np.full(n, None)
-    last: dict[str, pd.Series] = {}
+    last: dict[str, pd.DataFrame] = {}
     if history is not None and len(history) and {"partner_id", "period"} <= set(history.columns):
         periods = day_column(history["period"])
         month_end = (as_of.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
@@ -114,15 +115,22 @@ def latest_observed(partners: pd.DataFrame, model: ScoringModel, history: pd.Dat
         seen = history_observed(snap, model, np.minimum(periods[usable], as_of))
         keys = snap["partner_id"].astype(str).to_numpy()
         for metric_id, days in seen.items():
-            frame = pd.DataFrame({"partner_id": keys, "day": days}).dropna()
-            last[metric_id] = frame.groupby("partner_id")["day"].max()
+            if metric_id not in snap.columns:
+                continue
+            frame = pd.DataFrame({"partner_id": keys, "day": days, "value": snap[metric_id].to_numpy(dtype=object)})
+            frame = frame[~np.isnat(days)].sort_values("day", kind="stable")
+            last[metric_id] = frame.drop_duplicates("partner_id", keep="last").set_index("partner_id")
     keys = np.array([None if is_null(i) else str(i) for i in ids], dtype=object)
     out = {}
     for metric in model.spec.metrics:
         seen = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-        if metric.id in last and len(last[metric.id]):
-            found = last[metric.id].reindex(keys).to_numpy(dtype="datetime64[D]")
-            seen = found
+        if metric.id in last and len(last[metric.id]) and metric.id in partners.columns:
+            found = last[metric.id].reindex(keys)
+            seen = found["day"].to_numpy(dtype="datetime64[D]")
+            # a value that differs from the last snapshot's was updated after it: no known date
+            same = np.array([_same(a, b) for a, b in zip(found["value"].to_numpy(dtype=object),
+                                                          partners[metric.id].to_numpy(dtype=object))], dtype=bool)
+            seen[~same] = np.datetime64("NaT")
         if metric.id in partners.columns:
             column = updated_column(metric.id)
             if column in partners.columns:
@@ -134,6 +142,15 @@ def latest_observed(partners: pd.DataFrame, model: ScoringModel, history: pd.Dat
             seen[:] = np.datetime64("NaT")
         out[metric.id] = seen
     return out
+
+
+def _same(a, b) -> bool:
+    if is_null(a) or is_null(b):
+        return False
+    try:
+        return bool(a == b) or (isinstance(a, str) and isinstance(b, str) and a.strip().casefold() == b.strip().casefold())
+    except (TypeError, ValueError):
+        return False
 
 
 def assess(model: ScoringModel, observed: dict[str, np.ndarray], as_of) -> Staleness:

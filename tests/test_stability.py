@@ -177,18 +177,44 @@ def test_decay_moves_a_stale_sub_score_toward_the_baseline_by_half_per_half_life
 
 
 def test_the_last_history_period_with_a_value_dates_a_partner_sheet_value(model):
-    frame = partners({}, {})
+    frame = partners({}, {}, {"deals_won": 7})  # deals_won 4 on the partner sheet, 7 for P3
     history = pd.DataFrame([
-        {"partner_id": "P1", "period": dt.date(2026, 10, 31), "deals_won": 3, "market_alignment": 4},
-        {"partner_id": "P2", "period": dt.date(2026, 7, 31), "deals_won": 3},
+        {"partner_id": "P1", "period": dt.date(2026, 10, 31), "deals_won": 4, "market_alignment": 4},
+        {"partner_id": "P2", "period": dt.date(2026, 7, 31), "deals_won": 4},
         {"partner_id": "P2", "period": dt.date(2026, 10, 31), "deals_won": None, "market_alignment": 4},
-        {"partner_id": "P2", "period": dt.date(2026, 12, 31), "deals_won": 5},  # after the scoring date
+        {"partner_id": "P2", "period": dt.date(2026, 12, 31), "deals_won": 4},  # after the scoring date's month
+        {"partner_id": "P3", "period": dt.date(2026, 7, 31), "deals_won": 4},  # since updated to 7: no known date
     ])
     found = staleness.assess(model, staleness.latest_observed(frame, model, history, AS_OF), AS_OF)
-    assert found.stale["deals_won"].tolist() == [False, True]  # P2's last value: 31 Jul, 93 days > 30
-    assert found.age_days["deals_won"].tolist() == [1, 93]
+    assert found.stale["deals_won"].tolist() == [False, True, False]  # P2's last value: 31 Jul, 93 days > 30
+    assert found.age_days["deals_won"][:2].tolist() == [1, 93] and np.isnan(found.age_days["deals_won"][2])
     assert not found.stale["market_alignment"].any()
     assert np.isnan(found.age_days["pipeline_value"]).all()  # never in History: no date, not stale
+
+
+def test_pscore_score_lists_stale_values_as_data_quality_records_and_scores_them_by_the_rule(tmp_path, model_dict):
+    from openpyxl import load_workbook
+
+    from tests.conftest import partner, pscore, write_book
+
+    rows = [partner("P1", "One", **{"Deals won updated": "2026-06-30"}), partner("P2", "Two")]
+    book = write_book(tmp_path / "in.xlsx", rows)
+    keep = tmp_path / "keep.xlsx"
+    assert pscore("score", str(book), "-o", str(keep), "--as-of", AS_OF.isoformat()).returncode == 0
+    ws = load_workbook(keep)["Data quality"]
+    found = [r for r in ws.iter_rows(min_row=5, values_only=True) if r[6] and r[6].startswith("stale")]
+    assert len(found) == 1 and found[0][:2] == ("Partners", 2) and found[0][2].startswith("deals_won (")
+    assert found[0][3:] == ("P1", 4, "not updated within its 30-day interval (last observed 2026-06-30)",
+                            "stale: scored as it is")
+    model = tmp_path / "drop.yaml"
+    model.write_text(dump_model(with_stability(model_dict, stale="drop").spec), encoding="utf-8")
+    out = {}
+    for name, extra in (("keep", []), ("drop", ["--model", str(model)])):
+        target = tmp_path / f"{name}.csv"
+        assert pscore("score", str(book), "-o", str(target), "--as-of", AS_OF.isoformat(), *extra).returncode == 0
+        out[name] = pd.read_csv(target)
+    assert out["drop"].at[0, "coverage"] < out["keep"].at[0, "coverage"] == 1.0
+    assert out["drop"].at[1, "composite_score"] == out["keep"].at[1, "composite_score"]
 
 
 def test_a_stale_value_in_history_is_scored_by_the_rule_and_listed(model_dict):
