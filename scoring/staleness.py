@@ -106,51 +106,64 @@ def latest_observed(partners: pd.DataFrame, model: ScoringModel, history: pd.Dat
     n = len(partners)
     as_of = np.datetime64(as_of, "D")
     ids = partners["partner_id"].to_numpy(dtype=object) if "partner_id" in partners.columns else np.full(n, None)
-    last: dict[str, pd.DataFrame] = {}
+    keys = np.array(["" if is_null(i) else str(i) for i in ids], dtype=object)
+    snap, seen_in, snap_code, partner_code = None, {}, None, None
     if history is not None and len(history) and {"partner_id", "period"} <= set(history.columns):
         periods = day_column(history["period"])
         month_end = (as_of.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
         usable = ~np.isnat(periods) & (periods <= month_end) & history["partner_id"].notna().to_numpy()
         snap = history[usable]
-        seen = history_observed(snap, model, np.minimum(periods[usable], as_of))
-        keys = snap["partner_id"].astype(str).to_numpy()
-        for metric_id, days in seen.items():
-            if metric_id not in snap.columns:
-                continue
-            frame = pd.DataFrame({"partner_id": keys, "day": days, "value": snap[metric_id].to_numpy(dtype=object)})
-            frame = frame[~np.isnat(days)].sort_values("day", kind="stable")
-            last[metric_id] = frame.drop_duplicates("partner_id", keep="last").set_index("partner_id")
-    keys = np.array([None if is_null(i) else str(i) for i in ids], dtype=object)
+        seen_in = history_observed(snap, model, np.minimum(periods[usable], as_of))
+        names, snap_code = np.unique(snap["partner_id"].astype(str).to_numpy(), return_inverse=True)
+        partner_code = pd.Index(names).get_indexer(keys)  # -1: no snapshot of the partner
     out = {}
     for metric in model.spec.metrics:
         seen = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-        if metric.id in last and len(last[metric.id]) and metric.id in partners.columns:
-            found = last[metric.id].reindex(keys)
-            seen = found["day"].to_numpy(dtype="datetime64[D]")
-            # a value that differs from the last snapshot's was updated after it: no known date
-            same = np.array([_same(a, b) for a, b in zip(found["value"].to_numpy(dtype=object),
-                                                          partners[metric.id].to_numpy(dtype=object))], dtype=bool)
-            seen[~same] = np.datetime64("NaT")
-        if metric.id in partners.columns:
-            column = updated_column(metric.id)
-            if column in partners.columns:
-                given = day_column(partners[column])
-                use = ~np.isnat(given)
-                seen[use] = given[use]
-            seen[~present(partners[metric.id])] = np.datetime64("NaT")  # nothing there to be stale
-        else:
-            seen[:] = np.datetime64("NaT")
+        if metric.id not in partners.columns:
+            out[metric.id] = seen
+            continue
+        if snap is not None and metric.id in snap.columns:
+            days = seen_in[metric.id]
+            dated = np.flatnonzero(~np.isnat(days))
+            latest = np.full(int(snap_code.max()) + 1 if len(snap_code) else 0, -1)
+            np.maximum.at(latest, snap_code[dated], dated)  # the partner's last snapshot with a value
+            row = np.where(partner_code >= 0, latest[partner_code], -1)
+            has = np.flatnonzero(row >= 0)
+            # a value that differs from that snapshot's was updated after it: no known date
+            same = _same(_cells(snap[metric.id])[row[has]], _cells(partners[metric.id])[has])
+            seen[has[same]] = days[row[has[same]]]
+        column = updated_column(metric.id)
+        if column in partners.columns:
+            given = day_column(partners[column])
+            use = ~np.isnat(given)
+            seen[use] = given[use]
+        seen[~present(partners[metric.id])] = np.datetime64("NaT")  # nothing there to be stale
         out[metric.id] = seen
     return out
 
 
-def _same(a, b) -> bool:
-    if is_null(a) or is_null(b):
-        return False
-    try:
-        return bool(a == b) or (isinstance(a, str) and isinstance(b, str) and a.strip().casefold() == b.strip().casefold())
-    except (TypeError, ValueError):
-        return False
+def _cells(values: pd.Series) -> np.ndarray:
+    """A column as floats when it is numeric (NaN for blanks), else as objects."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return values.to_numpy(dtype=object)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n,) bool: two columns of cells hold the same value (numbers equal, or text equal but for case
+    and surrounding spaces); a blank on either side is not the same."""
+    if a.dtype == float and b.dtype == float:
+        return a == b  # NaN is never equal
+    a, b = pd.Series(a, dtype=object), pd.Series(b, dtype=object)
+    blank = a.isna().to_numpy() | b.isna().to_numpy()
+    na, nb = pd.to_numeric(a, errors="coerce").to_numpy(dtype=float), pd.to_numeric(b, errors="coerce").to_numpy(dtype=float)
+    numbers = ~np.isnan(na) & ~np.isnan(nb)
+    out = numbers & (na == nb)
+    words = np.flatnonzero(~numbers & ~blank)
+    if len(words):
+        fold = lambda x: x.iloc[words].astype(str).str.strip().str.casefold().to_numpy()  # noqa: E731
+        out[words] = fold(a) == fold(b)
+    return out
 
 
 def assess(model: ScoringModel, observed: dict[str, np.ndarray], as_of) -> Staleness:

@@ -18,7 +18,7 @@ import pandas as pd
 from scoring import staleness
 from scoring.cells import truth
 from scoring.compiled import OUTCOMES, compile_model
-from scoring.engine import _quadrants, _tiers, score, to_date
+from scoring.engine import _quadrants, _tiers, score, to_date  # the engine's own tier and quadrant rules
 from scoring.ledger import LEDGER_COLUMNS, PART_LABELS, SCORES, State, change_ledger, top_reasons
 from scoring.model.load import ScoringModel, load_model
 from scoring.stability import stabilise

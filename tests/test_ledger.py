@@ -13,10 +13,24 @@ from hypothesis import strategies as st
 from scoring import load_model, score
 from scoring.ledger import State, change_ledger, reasons_text, top_reasons
 
+from scoring.model.schema import BooleanNorm, OrdinalNorm
+
 from tests.conftest import AS_OF, partners, variant
-from tests.test_properties import METRICS, valid_value
 
 MODEL = load_model("default")
+METRICS = {m.id: m for m in MODEL.spec.metrics}
+
+
+def valid_value(metric) -> st.SearchStrategy:
+    """Any value the metric accepts, in its natural units."""
+    norm = metric.normalization
+    if isinstance(norm, BooleanNorm):
+        return st.sampled_from(["Yes", "No", 1, 0])
+    if isinstance(norm, OrdinalNorm):
+        return st.sampled_from(list(norm.map))
+    lo, hi = metric.valid_range or (0.0, max(norm.floor, norm.target) * 3)
+    return st.floats(lo, hi, allow_nan=False)
+
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DAYS = st.integers(0, 700).map(lambda d: AS_OF - dt.timedelta(days=d))
 
