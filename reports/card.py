@@ -47,7 +47,7 @@ class Extras:
     #: the partner sheet's data-quality records (scoring.quality.records with fold_absent=False);
     #: by default the scorecard's flags alone
     quality: Sequence[Record] | None = None
-    #: the change ledger between History snapshots (scoring.history.history_view's ``changes``)
+    #: why each score moved since the snapshot the trend compares with (scoring.history.since_snapshot)
     changes: pd.DataFrame | None = None
 
 
@@ -236,8 +236,9 @@ class _Batch:
         marks = self._milestones(pid, card["partner"]["onboarding_start"])
         card["milestones"] = [name for _, name in marks]  # numbered in the chart, named beneath it
         numbered = [(month, str(k)) for k, (month, _) in enumerate(marks, start=1)]
+        height = 112 if card["moved"] else 140  # room for why the score moved, on the same page
         card["trajectory"] = Markup(charts.trajectory(points, numbered, self.stages, self.thresholds,
-                                                      width=560, height=140))
+                                                      width=560, height=height))
         card["layer_chart"] = Markup(charts.layer_bars([(l["label"], l["revenue"], l["engagement"])
                                                         for l in card["layers"]]))
         rows = [*card["drivers"]["up"], *card["drivers"]["down"]]
@@ -259,8 +260,8 @@ class _Batch:
 
 
 def _moves(changes: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
-    """Partner ID -> why its composite score moved between two History snapshots: the periods, the
-    change and the ledger's top three reasons, in the ledger's own words (partner-safe)."""
+    """Partner ID -> why its composite score moved since the snapshot its trend compares with: the
+    dates, the change and the ledger's top three reasons, in the ledger's own words (partner-safe)."""
     if changes is None or changes.empty:
         return {}
     composite = changes[changes["score"] == "composite"].drop_duplicates("partner_id")

@@ -23,7 +23,7 @@ from scoring.ledger import LEDGER_COLUMNS, PART_LABELS, SCORES, State, change_le
 from scoring.model.load import ScoringModel, load_model
 from scoring.stability import stabilise
 
-__all__ = ["CORRECTION", "HistoryView", "TABLE_COLUMNS", "history_view", "provisional_tier"]
+__all__ = ["CORRECTION", "HistoryView", "TABLE_COLUMNS", "history_view", "provisional_tier", "snapshots"]
 
 #: A History column whose true value ("yes", 1, TRUE, x) marks a corrected record: the guardrail lets it through.
 CORRECTION = "data_correction"
@@ -66,7 +66,7 @@ def history_view(history: pd.DataFrame, partners: pd.DataFrame, model: "ScoringM
     change between the snapshot at or before ``end`` (default: its latest) and the one at or before
     ``start`` (default: a quarter before that snapshot)."""
     model = load_model(model)
-    snaps, periods = _snapshots(history, partners, as_of)
+    snaps, periods = snapshots(history, partners, as_of)
     table, raw, stale = _score(snaps, periods, model)
     end = to_date(end) if end is not None else None
     start = to_date(start) if start is not None else None
@@ -74,7 +74,10 @@ def history_view(history: pd.DataFrame, partners: pd.DataFrame, model: "ScoringM
     return HistoryView(table, changes, top_reasons(changes), model)
 
 
-def _snapshots(history: pd.DataFrame, partners: pd.DataFrame, as_of) -> tuple[pd.DataFrame, np.ndarray]:
+def snapshots(history: pd.DataFrame, partners: pd.DataFrame, as_of) -> tuple[pd.DataFrame, np.ndarray]:
+    """History rows with a partner ID and a readable period up to ``as_of`` (None: all), the partner
+    sheet's segment columns, onboarding start and name joined on, sorted by partner then period;
+    and their periods (``datetime64[D]``)."""
     if history is None or history.empty or not {"partner_id", "period"} <= set(history.columns):
         return pd.DataFrame(columns=["partner_id", "period"]), np.array([], dtype="datetime64[D]")
     static = [c for c in STATIC if c in partners.columns]

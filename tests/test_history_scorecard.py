@@ -1,5 +1,5 @@
 """The PDF scorecard's "why your score moved" block: its lines are the change ledger's top reasons
-for that partner, read back from a real PDF."""
+for that partner since the snapshot its trend compares with, read back from a real PDF."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from scoring import load_model
-from scoring.history import history_view
+from scoring.history import since_snapshot
+from scoring.ledger import top_reasons
 from xlplugin.workbook.reader import open_workbook, read_table
 
 from tests.conftest import AS_OF, flat, partner, pdf_text, pscore, write_book
@@ -28,7 +29,7 @@ def book(tmp_path_factory):
     folder = tmp_path_factory.mktemp("moved")
     rows = [partner("P1", "Rising Systems", deals_won=9), partner("P2", "Steady & Sons")]
     history = [snapshot("P1", dt.date(2026, 7, 31), deals_won=1, pipeline_value=50000, training_completion_rate=0.9),
-               snapshot("P1", dt.date(2026, 8, 31), deals_won=3),
+               snapshot("P1", dt.date(2026, 8, 31), deals_won=3, pipeline_value=50000, training_completion_rate=0.9),
                snapshot("P1", dt.date(2026, 10, 31), deals_won=9, pipeline_value=400000, training_completion_rate=0.5),
                snapshot("P2", dt.date(2026, 10, 31))]
     return write_book(folder / "partners.xlsx", rows, history), folder
@@ -39,8 +40,8 @@ def ledger_reasons(path) -> dict:
     workbook = open_workbook(path)
     partners = read_table(workbook, "Partners", model, source=path)
     history = read_table(workbook, "History", model, source=path)
-    view = history_view(history.frame, partners.frame, model, end=AS_OF)
-    return {pid: group["reason"].tolist() for pid, group in view.reasons.groupby("partner_id")}, view
+    ledger = since_snapshot(history.frame, partners.frame, model, AS_OF)
+    return {pid: group["reason"].tolist() for pid, group in top_reasons(ledger).groupby("partner_id")}, ledger
 
 
 @pytest.mark.parametrize("audience, heading", [("partner", "Why your score moved"), ("internal", "Why the score moved")])
@@ -50,12 +51,14 @@ def test_the_why_your_score_moved_lines_equal_the_ledger(book, audience, heading
     done = pscore("report", "scorecards", str(path), "-o", str(out), "--as-of", AS_OF.isoformat(),
                   "--audience", audience)
     assert done.returncode == 0, done.stderr
-    reasons, view = ledger_reasons(path)
-    assert len(reasons["P1"]) == 3 and "P2" not in reasons  # one snapshot: nothing to compare
+    reasons, ledger = ledger_reasons(path)
+    assert len(reasons["P1"]) == 3 and "P2" not in reasons  # its one snapshot is too recent to compare with
     text = flat(pdf_text(next(out.glob("P1_*.pdf"))))
-    assert heading in text and "31 Jul 2026 to 31 Oct 2026" in text
+    assert heading in text and "31 Aug 2026 to 1 Nov 2026" in text
     at = [text.index(r) for r in reasons["P1"]]
     assert at == sorted(at)  # in the ledger's order, largest first
-    change = view.changes[(view.changes["partner_id"] == "P1") & (view.changes["score"] == "composite")]["change"].iloc[0]
+    change = ledger[(ledger["partner_id"] == "P1") & (ledger["score"] == "composite")]["change"].iloc[0]
     assert f"composite {change:+.1f}".replace("-", "−") in text or f"composite {change:+.1f}" in text
+    headline = text.split("Composite score", 1)[1].split("since", 1)[0]  # the trend the block explains
+    assert f"{change:+.1f}".lstrip("+").replace("-", "") in headline
     assert "Why" not in flat(pdf_text(next(out.glob("P2_*.pdf"))))
