@@ -131,6 +131,8 @@ class _Side:
         self.frame = state.frame.reset_index(drop=True)
         n = len(self.frame)
         when = state.as_of
+        if isinstance(when, np.datetime64):
+            when = when.astype("datetime64[D]").astype(dt.date)
         if isinstance(when, (str, dt.date, pd.Timestamp)) or when is None:
             self.dates = np.full(n, to_date(when), dtype=object)
         else:

@@ -150,3 +150,21 @@ def test_an_unscored_partner_has_no_parts():
     ledger = change_ledger(State(partners(empty), AS_OF), State(partners({}), AS_OF))
     assert ledger["points"].isna().all() and ledger["change"].isna().all()
     assert top_reasons(ledger).empty
+
+
+def test_since_snapshot_explains_the_change_the_trend_shows():
+    from scoring.history import score_history, since_snapshot, trend
+
+    current = partners({"deals_won": 9}, {"training_completion_rate": 0.3})
+    history = pd.DataFrame([{**row, "period": period} for period in (dt.date(2026, 8, 31), dt.date(2026, 10, 20))
+                            for row in partners({"deals_won": 2}, {}).drop(
+                                columns=["partner_type", "region", "onboarding_start", "partner_name"]).to_dict("records")])
+    result = score(current, MODEL, as_of=AS_OF)
+    shown = trend(score_history(history, current, MODEL), current["partner_id"], result.frame, AS_OF)
+    ledger = since_snapshot(history, current, MODEL, AS_OF)
+    composite = ledger[ledger["score"] == "composite"]
+    for k, pid in enumerate(["P1", "P2"]):
+        mine = composite[composite["partner_id"] == pid]
+        assert (mine["from_period"] == dt.date(2026, 8, 31)).all() and (mine["to_period"] == AS_OF).all()
+        assert abs(mine["points"].sum() - shown.at[k, "composite_score_change"]) <= 0.05
+    assert top_reasons(ledger)["reason"].str.startswith(("Deals won improved", "Training completion declined")).all()
