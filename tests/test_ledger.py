@@ -168,3 +168,26 @@ def test_since_snapshot_explains_the_change_the_trend_shows():
         assert (mine["from_period"] == dt.date(2026, 8, 31)).all() and (mine["to_period"] == AS_OF).all()
         assert abs(mine["points"].sum() - shown.at[k, "composite_score_change"]) <= 0.05
     assert top_reasons(ledger)["reason"].str.startswith(("Deals won improved", "Training completion declined")).all()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 50), st.sampled_from([{"method": "none"}, {"method": "ewma", "alpha": 0.3},
+                                            {"method": "moving_average", "periods": 3}]),
+       st.sampled_from([None, 2.0, 6.0]), st.sampled_from(["keep", "decay", "drop"]))
+def test_the_history_ledger_adds_up_to_the_published_change_under_any_stability(seed, smoothing, limit, rule):
+    from scoring.history import history_view
+    from scoring.synthetic import generate
+
+    data = generate(25, seed=seed, as_of=dt.date(2026, 11, 24))
+    history = data.history.copy()
+    history["deals_won_updated"] = history["period"] - pd.Timedelta(days=45)  # stale under a 30-day interval
+    section = {"smoothing": smoothing, "stale": rule, **({"max_change": limit} if limit else {})}
+    model = variant({**MODEL.spec.model_dump(mode="json"), "stability": section})
+    view = history_view(history, data.partners, model)
+    sums = view.changes.groupby(["row", "score"]).agg(parts=("points", "sum"), change=("change", "first"))
+    scored = sums["change"].notna()
+    assert scored.any() and np.all(np.abs(sums.loc[scored, "parts"] - sums.loc[scored, "change"]) <= 0.05)
+    table = view.table.set_index(["partner_id", "period"])
+    for record in view.changes[view.changes["score"] == "composite"].drop_duplicates("row").to_dict("records"):
+        after = table.loc[(record["partner_id"], record["to_period"]), "composite_published"]
+        assert abs(after - record["after"]) <= 0.05
