@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_udf.py
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_governance.py
+	$(BIN)/python benchmarks/bench_history.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv demo/*.yaml demo/scorecards demo/scorecards-*

@@ -23,6 +23,7 @@ from scoring.percentiles import MIN_SEGMENT_SIZE, segment_benchmarks
 from scoring.compiled import ADJUSTMENT, ADJUSTMENT_LABEL
 from scoring.engine import months_between, to_date
 from scoring.history import TREND_SCORES, trend
+from scoring.ledger import top_reasons
 from scoring.model.schema import Tier
 from scoring.quality import Record
 
@@ -46,6 +47,8 @@ class Extras:
     #: the partner sheet's data-quality records (scoring.quality.records with fold_absent=False);
     #: by default the scorecard's flags alone
     quality: Sequence[Record] | None = None
+    #: why each score moved since the snapshot the trend compares with (scoring.history.since_snapshot)
+    changes: pd.DataFrame | None = None
 
 
 def build(result: ScoreResult, positions: Sequence[int], audience: Audience, extras: Extras = Extras(),
@@ -101,6 +104,7 @@ class _Batch:
         self.tiers = {t.id: t for t in self.spec.tiers}
         self.stage_labels = {s.id: s.label for s in self.spec.stages}
         self.calibrated = self.internal and self.spec.calibration is not None
+        self.moves = _moves(extras.changes)
 
     def card(self, i: int) -> dict[str, Any]:
         row = self.rows[i]
@@ -115,6 +119,7 @@ class _Batch:
             "stage": self.stage_labels.get(row["stage"], str(row["stage"])),
             "months": _number(row["months_since_start"]),
             "provisional": bool(row["provisional"]),
+            "moved": self.moves.get(pid),
             "coverage": _number(row["coverage"]),
             "layers": [{"label": label, "revenue": _number(row[f"revenue_{lid}"]),
                         "engagement": _number(row[f"engagement_{lid}"])} for lid, label in self.layer_labels],
@@ -231,8 +236,9 @@ class _Batch:
         marks = self._milestones(pid, card["partner"]["onboarding_start"])
         card["milestones"] = [name for _, name in marks]  # numbered in the chart, named beneath it
         numbered = [(month, str(k)) for k, (month, _) in enumerate(marks, start=1)]
+        height = 112 if card["moved"] else 140  # room for why the score moved, on the same page
         card["trajectory"] = Markup(charts.trajectory(points, numbered, self.stages, self.thresholds,
-                                                      width=560, height=140))
+                                                      width=560, height=height))
         card["layer_chart"] = Markup(charts.layer_bars([(l["label"], l["revenue"], l["engagement"])
                                                         for l in card["layers"]]))
         rows = [*card["drivers"]["up"], *card["drivers"]["down"]]
@@ -251,6 +257,18 @@ class _Batch:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _moves(changes: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
+    """Partner ID -> why its composite score moved since the snapshot its trend compares with: the
+    dates, the change and the ledger's top three reasons, in the ledger's own words (partner-safe)."""
+    if changes is None or changes.empty:
+        return {}
+    composite = changes[changes["score"] == "composite"].drop_duplicates("partner_id")
+    reasons = top_reasons(changes).groupby("partner_id", sort=False)["reason"].agg(list)
+    return {str(r["partner_id"]): {"since": r["from_period"], "until": r["to_period"], "change": _number(r["change"]),
+                                   "reasons": reasons.get(r["partner_id"], [])}
+            for r in composite.to_dict("records") if r["partner_id"] in reasons.index}
 
 
 def _tier_rule(tiers: Sequence[Tier]) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import ScoreResult, cells
-from scoring.history import score_history
+from scoring.history import score_history, since_snapshot
 from scoring.quality import Record
 
 from reports import card
@@ -91,12 +91,14 @@ def build_cards(inputs: Inputs, positions: Sequence[int], audience: str) -> list
     """
     result = inputs.result
     ids = set(np.asarray(result["partner_id"], dtype=object)[list(positions)].astype(str))
-    history = None
+    history = changes = None  # changes: why each score moved since the snapshot its trend compares with
     if inputs.history is not None and "period" in inputs.history:
         frame = inputs.history
-        history = score_history(frame[frame["partner_id"].astype(str).isin(ids)], inputs.partners, result.model)
+        mine = frame[frame["partner_id"].astype(str).isin(ids)]
+        history = score_history(mine, inputs.partners, result.model)
+        changes = since_snapshot(mine, inputs.partners.iloc[list(positions)], result.model, result.as_of)
     extras = card.Extras(history_scores=history, milestones=inputs.milestones, interventions=inputs.interventions,
-                         quality=inputs.quality)
+                         quality=inputs.quality, changes=changes)
     return card.build(result, positions, audience, extras, partners=inputs.partners)
 
 

@@ -173,7 +173,7 @@ def _render_pdfs(cards: Sequence[dict[str, Any]], options: RenderOptions) -> lis
     if any(card["pages"] != 1 for card in cards):
         raise RuntimeError("scorecard page count did not settle")
     keep = [i for i in range(len(cards)) if i not in longer]
-    out = dict(zip(keep, _write(document, [cards[i] for i in keep], [ranges[i] for i in keep], options)))
+    out = dict(zip(keep, _write(document, [cards[i] for i in keep], [ranges[i] for i in keep], options))) if keep else {}
     again = [dict(cards[i], pages=ranges[i][1] - ranges[i][0]) for i in longer]
     out.update(zip(longer, _render_pdfs(again, options)))
     return [out[i] for i in range(len(cards))]

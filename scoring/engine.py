@@ -22,6 +22,7 @@ import pandas as pd
 
 from scoring import flags
 from scoring import segments
+from scoring import staleness
 from scoring.compiled import OUTCOMES, Compiled, compile_model
 from scoring.model.load import ScoringModel, load_model
 from scoring.cells import dates, plausible_dates
@@ -54,11 +55,14 @@ def score(
     partners: pd.DataFrame,
     model: "ScoringModel | str" = "default",
     as_of: "dt.date | str | None" = None,
+    stale: "dict[str, np.ndarray] | None" = None,
 ) -> ScoreResult:
     """Score every partner in ``partners`` (one row each, metric columns named by metric id).
 
     Missing metric columns or cells are tolerated: weights re-normalise over what is present and the
-    partner is flagged. ``as_of`` (default today) fixes each partner's maturity stage.
+    partner is flagged. ``as_of`` (default today) fixes each partner's maturity stage. ``stale``
+    (metric id -> per-partner factor, from :func:`scoring.staleness.assess`) applies the model's
+    rule for values older than their interval.
     """
     if not isinstance(partners, pd.DataFrame):
         raise TypeError("partners must be a pandas DataFrame with one row per partner")
@@ -69,6 +73,8 @@ def score(
 
     member = segments.membership(c, table)
     sub, status = _subscores(c, table, member)
+    if stale is not None:
+        staleness.apply(c.metric_ids, c.spec.drivers.baseline, sub, stale)
     starts, months = _starts(table, as_of)
     unrecorded = flags.unrecorded(c, starts, status["missing"])
     stage_idx = stage_index(c, months)

@@ -15,8 +15,11 @@ import pandas as pd
 from scoring.engine import to_date
 from scoring.model.load import ScoringModel, load_model
 from scoring.snapshots import score_snapshots
+from scoring import staleness
+from scoring.ledger import State, change_ledger
+from scoring.timeline import HistoryView, history_view, snapshots
 
-__all__ = ["TREND_SCORES", "score_history", "trend"]
+__all__ = ["TREND_SCORES", "HistoryView", "history_view", "score_history", "since_snapshot", "trend"]
 
 STATIC_COLUMNS = ("partner_type", "region", "onboarding_start", "partner_name")
 
@@ -86,3 +89,33 @@ def trend(history_scores: pd.DataFrame, partner_ids, current: pd.DataFrame, as_o
         out[f"{column}_previous"] = previous
         out[f"{column}_change"] = np.round(np.asarray(current[column], dtype=float) - previous, 1)
     return out
+
+
+def since_snapshot(history: pd.DataFrame, partners: pd.DataFrame, model: "ScoringModel | str", as_of) -> pd.DataFrame:
+    """Why each partner's score moved since the snapshot :func:`trend` compares with: the change
+    ledger (:func:`scoring.ledger.change_ledger`) from its latest History snapshot at least
+    :data:`TREND_MIN_DAYS` before ``as_of`` to its row in ``partners`` scored as of ``as_of``, with
+    ``from_period`` and ``to_period``. Partners without such a snapshot (or with a repeated ID) are
+    left out; staleness is judged on each side as ``pscore history`` and ``pscore score`` judge it.
+    """
+    model = load_model(model)
+    as_of = to_date(as_of)
+    snaps, periods = snapshots(history, partners, as_of - dt.timedelta(days=TREND_MIN_DAYS))
+    ids = partners["partner_id"].astype(str) if "partner_id" in partners.columns else pd.Series(dtype=str)
+    unique = ids[~ids.duplicated(keep=False) & partners["partner_id"].notna().to_numpy()]
+    if snaps.empty or unique.empty:
+        return change_ledger(State(partners.iloc[:0], as_of, model), State(partners.iloc[:0], as_of, model)).assign(
+            from_period=None, to_period=None)
+    latest = pd.Series(np.arange(len(snaps)), index=snaps["partner_id"].astype(str).to_numpy())
+    latest = latest[~latest.index.duplicated(keep="last")]  # rows are sorted by partner, then period
+    found = unique[unique.isin(latest.index)]
+    rows = latest.loc[found.to_numpy()].to_numpy()
+    before = snaps.iloc[rows].reset_index(drop=True)
+    after = partners.loc[found.index].reset_index(drop=True)
+    was = staleness.assess(model, staleness.history_observed(before, model, periods[rows]), periods[rows])
+    now = staleness.at_scoring_date(after, model, history, as_of)
+    ledger = change_ledger(State(before, list(periods[rows].astype(dt.date)), model, was.retain),
+                           State(after, as_of, model, now.retain))
+    ledger["from_period"] = periods[rows][ledger["row"].to_numpy()].astype(dt.date)
+    ledger["to_period"] = as_of
+    return ledger

@@ -51,7 +51,7 @@ ROW_FUNCTIONS = {
 UDFS = ("pscore_scores", "pscore_percentiles", "pscore_drivers", "pscore_actions", "pscore_flags",
         "pscore_revenue_score", "pscore_engagement_score", "pscore_composite_score", "pscore_tier",
         "pscore_quadrant", "pscore_top_driver", "pscore_next_action", "pscore_engagement_probability",
-        "pscore_expected_revenue", "pscore_whatif", "pscore_model_info")
+        "pscore_expected_revenue", "pscore_whatif", "pscore_model_info", "pscore_change")
 MACROS = ("pscore_score_workbook", "pscore_scorecards", "pscore_qbr_pack", "pscore_scenario")
 
 

@@ -452,9 +452,39 @@ def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | Non
         sys.exit(1)
 
 
+@main.command("history")
+@click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write: .xlsx (a copy of WORKBOOK plus History scores, History long, Changes and "
+                   "History chart sheets) or .csv (the table per partner and period).")
+@click.option("--model", "model_ref", default="default", show_default=True,
+              help="Model to score with: a built-in name or the path of a model YAML file.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Leave out History periods after this date. [default: none]")
+@click.option("--from", "start", metavar="YYYY-MM-DD",
+              help="Explain changes since each partner's snapshot at or before this date. [default: a quarter before --to]")
+@click.option("--to", "end", metavar="YYYY-MM-DD",
+              help="Explain changes up to each partner's snapshot at or before this date. [default: its latest]")
+@click.option("--sheet", default=workbook.PARTNERS_SHEET, show_default=True, help="Sheet holding one row per partner.")
+@user_errors
+def history_command(workbook_path: Path, output: Path, model_ref: str, as_of: str | None, start: str | None,
+                    end: str | None, sheet: str) -> None:
+    """Every partner at every History period: raw, smoothed and published scores, provisional and
+    guardrail flags, stale values, and why each score moved (docs/history.md)."""
+    from xlplugin.workbook.history_book import write_history
+
+    model = load_model(model_ref)
+    dates = {name: _date_option(value) for name, value in (("as_of", as_of), ("start", start), ("end", end))}
+    with _step(f"Scoring the History of {workbook_path}"):
+        written = write_history(workbook_path, output, model, sheet=sheet, **dates)
+    click.echo(written.summary)
+    for note in written.notes:
+        click.echo(note)
+
+
 from xlplugin.governance_cli import register as _register_governance  # noqa: E402 - needs the groups above
 
 _register_governance(main, model_group)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -261,9 +261,10 @@ class Playbook(Strict):
     rules: list[Rule] = Field(default=[], max_length=MAX_RULES)
 
 
-# Imported here, not at the top: the calibration schema builds on ``Strict`` and ``Score`` above.
+# Imported here, not at the top: the calibration and stability schemas build on ``Strict`` and ``Score`` above.
 from scoring.model.calibration_schema import Calibration  # noqa: E402
 from scoring.model.budget_schema import Budget  # noqa: E402
+from scoring.model.stability_schema import Stability  # noqa: E402
 
 
 class ModelSpec(Strict):
@@ -293,6 +294,8 @@ class ModelSpec(Strict):
     playbook: Playbook = Playbook()
     calibration: Calibration | None = None
     budget: Budget | None = None
+    #: Left out of a dump while it holds only defaults, so a model without one writes as before.
+    stability: Stability = Field(default=Stability(), exclude_if=lambda value: value == Stability())
 
     @model_serializer(mode="wrap")
     def _without_unset_budget(self, handler):

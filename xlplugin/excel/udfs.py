@@ -25,14 +25,14 @@ from typing import Any, Callable
 import pandas as pd
 import xlwings as xw
 
-from scoring import ModelError, ScoreResult, ScoringModel, score
+from scoring import ModelError, ScoreResult, ScoringModel, score, staleness
 
 from xlplugin.excel.args import ArgumentError, Cell, Grid, aligned_cells, as_of_arg, calibrated, cell, choice_arg, line, message, model_arg, names_arg, row_layout, scalar, table_arg, table_cells, weights_arg
 from xlplugin.workbook.reader import SheetData, WorkbookError
 from xlplugin.workbook.writer import output_frame, quality_records
 
 CATEGORY = "pscore"
-RANGES = frozenset({"table", "row", "header", "model", "weights", "columns"})
+RANGES = frozenset({"table", "row", "header", "model", "weights", "columns", "history", "partners"})
 
 TABLE = "The partner table: header row and one row per partner, e.g. Partners!A1:AA301 or Table1[#All]."
 ROW = "The partner's row, e.g. A2:AA2 (the same columns as the header)."
@@ -82,7 +82,8 @@ def _score_table(table: Grid, model: Any, as_of: Any) -> tuple[SheetData, ScoreR
     scoring_model = model_arg(model)
     day = as_of_arg(as_of)
     data = table_arg(table, scoring_model)
-    return data, score(data.frame, scoring_model, as_of=day)
+    found = staleness.at_scoring_date(data.frame, scoring_model, None, day)  # from <metric>_updated columns
+    return data, score(data.frame, scoring_model, as_of=day, stale=found.retain)
 
 
 @excel_function(table=TABLE, model=MODEL, as_of=AS_OF, columns=COLUMNS)
@@ -120,7 +121,9 @@ def pscore_actions(table: Grid, model: Any = None, as_of: Any = None, columns: A
 def pscore_flags(table: Grid, model: Any = None, as_of: Any = None, columns: Any = None) -> Grid:
     """Data-quality records from reading and scoring the table; row and column count from its top-left cell."""
     data, result = _score_table(table, model, as_of)
-    records = quality_records(result, data, data.issues)
+    found = staleness.at_scoring_date(data.frame, result.model, None, result.as_of)
+    stale = staleness.records(found, data.frame, result.model, result.as_of, sheet=data.sheet, headers=data.headers)
+    records = quality_records(result, data, [*data.issues, *stale])
     return table_cells(records, names_arg(columns, FLAG_COLUMNS))
 
 
@@ -242,3 +245,19 @@ def pscore_model_info(model: Any = None, item: Any = None) -> Any:
     if scalar(item, "item") is None:
         return [[key, cell(value)] for key, value in info.items()]
     return cell(info[choice_arg(item, "item", INFO_ITEMS)])
+
+
+# ------------------------------------------------------------------ scores over time
+
+
+@excel_function(history="The History table with its header row: partner_id, period and metric columns.",
+                partners="The partner table with its header row (segments, onboarding start).",
+                partner_id="The partner's ID.", start="Optional. Compare from the snapshot at or before this date. "
+                "Blank: a quarter before 'end'.", end="Optional. Up to the snapshot at or before this date. Blank: the latest.",
+                model=MODEL, score="Optional. composite (default), revenue or engagement.")
+def pscore_change(history: Grid, partners: Grid, partner_id: Any, start: Any = None, end: Any = None,
+                  model: Any = None, score: Any = None) -> Grid:
+    """A partner's score change between two History snapshots and its top three reasons, in parts that add up to it (docs/history.md). Spills 2 rows."""
+    from xlplugin.excel.change import change_cells
+
+    return change_cells(history, partners, partner_id, start, end, model, score)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring import ScoreResult, ScoringModel, score
+from scoring import ScoreResult, ScoringModel, score, staleness
+from scoring.engine import to_date
 
 from xlplugin.workbook import model_sheet
 from xlplugin.workbook import writer as scored_workbook
@@ -24,7 +25,7 @@ from xlplugin.workbook.book import Book
 from xlplugin.workbook.save import FORMULA_PREFIXES, atomic_write
 from xlplugin.workbook.reader import Issue, SheetData, WorkbookError, open_workbook, read_sheet, read_table, usable_partners
 
-__all__ = ["ScoredInput", "WorkbookError", "read_sheet", "score_workbook", "write_csv", "write_scored"]
+__all__ = ["ScoredInput", "WorkbookError", "read_sheet", "score_workbook", "write_csv", "write_frame_csv", "write_scored"]
 
 PARTNERS_SHEET = "Partners"
 HISTORY_SHEET = "History"
@@ -41,10 +42,11 @@ class ScoredInput:
     history: SheetData | None
     result: ScoreResult
     notes: list[str] = field(default_factory=list)  # e.g. a user's sheet named like one of pscore's
+    stale: list[Issue] = field(default_factory=list)  # values older than their metric's interval
 
     @property
     def issues(self) -> list[Issue]:
-        return [*self.partners.issues, *(self.history.issues if self.history else [])]
+        return [*self.partners.issues, *(self.history.issues if self.history else []), *self.stale]
 
 
 def score_workbook(path: "str | Path", model: ScoringModel, as_of: dt.date | None = None,
@@ -59,8 +61,11 @@ def score_workbook(path: "str | Path", model: ScoringModel, as_of: dt.date | Non
         raise WorkbookError(f"{path}: no usable partners: sheet '{sheet}' has {len(partners.frame)} row(s) "
                             "but none with a partner_id")
     history = read_table(workbook, HISTORY_SHEET, model, source=path, optional=True) if sheet != HISTORY_SHEET else None
-    result = score(partners.frame, model, as_of=as_of)
-    return ScoredInput(workbook, path, model, partners, history, result)
+    day = to_date(as_of)
+    found = staleness.at_scoring_date(partners.frame, model, history.frame if history is not None else None, day)
+    result = score(partners.frame, model, as_of=day, stale=found.retain)
+    stale = staleness.records(found, partners.frame, model, day, sheet=partners.sheet, headers=partners.headers)
+    return ScoredInput(workbook, path, model, partners, history, result, stale=stale)
 
 
 def write_scored(scored: ScoredInput, path: "str | Path", in_place: bool = False) -> Path:
@@ -87,7 +92,11 @@ def write_scored(scored: ScoredInput, path: "str | Path", in_place: bool = False
 
 def write_csv(result: ScoreResult, path: "str | Path") -> Path:
     """One row per partner; text that a spreadsheet would run as a formula is prefixed with ``'``."""
-    frame = scored_workbook.output_frame(result)
+    return write_frame_csv(scored_workbook.output_frame(result), path)
+
+
+def write_frame_csv(frame, path: "str | Path") -> Path:
+    """``frame`` as CSV, cells written as :func:`write_csv` writes them, atomically."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(frame.columns)

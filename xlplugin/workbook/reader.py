@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from scoring import ScoringModel, cells
 from scoring.headers import header_key
 from scoring.model.schema import BooleanNorm, OrdinalNorm
+from scoring.staleness import UPDATED_SUFFIX, updated_column
 from scoring.quality import Record as Issue  # what the reader notices is a data-quality record
 
 from xlplugin.workbook.book import Book
@@ -35,7 +36,7 @@ TEXT_COLUMNS = frozenset({"partner_id", "partner_name", "owner", "country", "mil
 KNOWN_COLUMNS = (
     "partner_id", "partner_name", "partner_type", "region", "country", "onboarding_start", "owner",
     "period", "milestone", "date", "revenue_12m", "engaged_12m", "action", "status", "notes", "experiment", "arm",
-    "assigned",
+    "assigned", "data_correction",
 )
 ALIASES = {  # common CRM/PRM spellings of the structural columns
     "partner_id": ("id", "partner", "partner_no", "partner_number", "account_id", "partner_code"),
@@ -71,6 +72,9 @@ def column_names(model: ScoringModel) -> dict[str, str]:
     for canonical, aliases in ALIASES.items():
         for alias in aliases:
             names.setdefault(alias, canonical)
+    for metric in model.spec.metrics:  # when a metric's value was last observed (scoring.staleness)
+        for text in (metric.id, metric.label):
+            names.setdefault(header_key(f"{text} updated"), updated_column(metric.id))
     return names
 
 
@@ -231,7 +235,7 @@ def cell_parser(column: str, model: ScoringModel, header: str = "") -> Callable[
     themselves are :mod:`scoring.cells`.
     """
     metric = _metric(model, column)
-    if column in DATE_COLUMNS:
+    if column in DATE_COLUMNS or (column.endswith(UPDATED_SUFFIX) and _metric(model, column[:-len(UPDATED_SUFFIX)])):
         return cells.date
     if column in TEXT_COLUMNS or column in model.spec.segmentation.dimensions:
         return cells.text
