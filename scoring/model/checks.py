@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Iterator
 
 from scoring.model.schema import Condition, LinearNorm, LogNorm, ModelSpec, PiecewiseNorm
+from scoring.model import anomalies_schema  # after the schema, which imports it
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -44,6 +45,7 @@ def check(spec: ModelSpec) -> list[Problem]:
         *_segments(spec),
         *_tiers(spec),
         *_rules(spec),
+        *anomalies_schema.check(spec),
     ]
 
 

@@ -263,6 +263,7 @@ class Playbook(Strict):
 
 # Imported here, not at the top: the calibration schema builds on ``Strict`` and ``Score`` above.
 from scoring.model.calibration_schema import Calibration  # noqa: E402
+from scoring.model.anomalies_schema import AnomalySettings  # noqa: E402
 
 
 class ModelSpec(Strict):
@@ -291,3 +292,4 @@ class ModelSpec(Strict):
     provisional: Provisional = Provisional()
     playbook: Playbook = Playbook()
     calibration: Calibration | None = None
+    anomalies: AnomalySettings = AnomalySettings()

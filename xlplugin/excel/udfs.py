@@ -26,6 +26,7 @@ import pandas as pd
 import xlwings as xw
 
 from scoring import ModelError, ScoreResult, ScoringModel, score
+from scoring.anomalies import detect
 
 from xlplugin.excel.args import ArgumentError, Cell, Grid, aligned_cells, as_of_arg, calibrated, cell, choice_arg, line, message, model_arg, names_arg, row_layout, scalar, table_arg, table_cells, weights_arg
 from xlplugin.workbook.reader import SheetData, WorkbookError
@@ -79,10 +80,14 @@ def excel_function(**docs: str) -> Callable[[Callable], Callable]:
 
 
 def _score_table(table: Grid, model: Any, as_of: Any) -> tuple[SheetData, ScoreResult]:
+    """The table read and scored; its anomalies (outliers, impossible combinations, duplicates: a table
+    has no History) join the reading's records, and a value the model leaves out is left out."""
     scoring_model = model_arg(model)
     day = as_of_arg(as_of)
     data = table_arg(table, scoring_model)
-    return data, score(data.frame, scoring_model, as_of=day)
+    found = detect(data.frame, scoring_model, as_of=day)
+    data.issues.extend(found.records(data.sheet, data.headers))
+    return data, score(found.screen(data.frame), scoring_model, as_of=day)
 
 
 @excel_function(table=TABLE, model=MODEL, as_of=AS_OF, columns=COLUMNS)

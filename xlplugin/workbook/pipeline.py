@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from scoring import ScoreResult, ScoringModel, score
+from scoring.anomalies import Anomalies, detect
 
 from xlplugin.workbook import model_sheet
 from xlplugin.workbook import writer as scored_workbook
@@ -41,10 +42,14 @@ class ScoredInput:
     history: SheetData | None
     result: ScoreResult
     notes: list[str] = field(default_factory=list)  # e.g. a user's sheet named like one of pscore's
+    anomalies: Anomalies | None = None  # valid but implausible values (scoring.anomalies)
 
     @property
     def issues(self) -> list[Issue]:
-        return [*self.partners.issues, *(self.history.issues if self.history else [])]
+        found = [] if self.anomalies is None else self.anomalies.records(
+            self.partners.sheet, self.partners.headers, history_sheet=self.history.sheet if self.history else HISTORY_SHEET,
+            history_headers=self.history.headers if self.history else None)
+        return [*self.partners.issues, *(self.history.issues if self.history else []), *found]
 
 
 def score_workbook(path: "str | Path", model: ScoringModel, as_of: dt.date | None = None,
@@ -59,8 +64,9 @@ def score_workbook(path: "str | Path", model: ScoringModel, as_of: dt.date | Non
         raise WorkbookError(f"{path}: no usable partners: sheet '{sheet}' has {len(partners.frame)} row(s) "
                             "but none with a partner_id")
     history = read_table(workbook, HISTORY_SHEET, model, source=path, optional=True) if sheet != HISTORY_SHEET else None
-    result = score(partners.frame, model, as_of=as_of)
-    return ScoredInput(workbook, path, model, partners, history, result)
+    found = detect(partners.frame, model, history.frame if history is not None else None, as_of=as_of)
+    result = score(found.screen(partners.frame), model, as_of=as_of)
+    return ScoredInput(workbook, path, model, partners, history, result, anomalies=found)
 
 
 def write_scored(scored: ScoredInput, path: "str | Path", in_place: bool = False) -> Path:
