@@ -11,8 +11,9 @@ catches what is a value but should not be believed without a look:
   usual change (the median and robust spread of every partner's changes, or the partner's own spread
   where that is wider, so a volatile partner is judged by its own history);
 * **possible gaming**: a self-reported metric (its catalog ``source`` is partner portal or survey)
-  improving by a jump that independently recorded metrics (CRM, LMS) in the same snapshot do not
-  follow;
+  whose sub-score rises by ``gaming_points`` or more between two snapshots while the independently
+  recorded metrics (CRM, LMS) of the same snapshot rise by less than ``corroboration`` points on
+  average (sub-scores put a survey, a day count and a certification level on one 0-100 scale);
 * **impossible combinations**: values that cannot all be true (model rules, or :data:`BUILT_IN_RULES`);
 * **duplicates**: the same name (ignoring case, accents, punctuation and legal suffixes such as Ltd)
   and country (region where there is no country) under different partner IDs.
@@ -41,7 +42,7 @@ from scoring.compiled import KIND_LINEAR, KIND_LOG, KIND_PIECEWISE, Compiled, co
 from scoring.engine import months_between, stage_index, to_date
 from scoring.model.anomalies_schema import AnomalySettings, Comparison, ImpossibleRule
 from scoring.model.load import ScoringModel, load_model
-from scoring.normalize import extract
+from scoring.normalize import extract, linear, log_transform, piecewise
 from scoring.quality import Record
 from scoring.segments import membership
 from scoring.table import PartnerTable
@@ -56,7 +57,13 @@ DUPLICATE_ACTION = "scored separately; check whether both IDs are one partner"
 #: deviation likewise, used where the MAD is 0 (more than half the values equal).
 MAD_SCALE, MEAN_AD_SCALE = 1.4826, 1.2533
 #: Fewest earlier changes of its own before a partner's own spread is trusted for jumps.
-OWN_CHANGES = 4
+OWN_CHANGES = 8
+#: A metric that changes in fewer than this share of snapshots is judged by the least spread alone.
+RARE_CHANGES = 0.1
+#: A linear metric whose valid range reaches this many times past its floor and target is open-ended.
+OPEN_ENDED = 10
+#: Smallest spread of changes: log(1.5) on the log scale, 10% of floor-to-target otherwise.
+LEAST_RATIO, LEAST_SHARE = float(np.log(1.5)), 0.1
 COLUMNS = ("kind", "sheet", "index", "partner_id", "metric", "value", "z", "problem")
 
 #: Impossible combinations of the default catalog, used when a model has no ``anomalies.impossible``
@@ -220,12 +227,30 @@ def _numeric(c: Compiled) -> list[int]:
 
 
 def _logged(c: Compiled, j: int) -> bool:
-    """Whether metric ``j`` is judged on the log scale: counts and money (log normalisation, or
-    piecewise points from 0 up spanning more than two orders of magnitude). On that scale 0 is a
-    state (nothing yet), not a distance: zeros, and changes from or to 0, are not judged."""
+    """Whether metric ``j`` is judged on the log scale, where a distance is a ratio: counts, money, hours
+    and other open-ended non-negative quantities -- log normalisation, a linear one whose valid range
+    starts at 0 and reaches past :data:`OPEN_ENDED` x its floor and target, or piecewise points from 0
+    up spanning more than two orders of magnitude. On that scale 0 is a state (nothing yet), not a
+    distance: zeros, and changes from or to 0, are not judged."""
     points = c.piecewise.get(j)
-    wide = points is not None and points[0][0] >= 0 and points[0][-1] > 100 * max(points[0][1], 1)
-    return bool(c.kind[j] == KIND_LOG or wide)
+    if points is not None:
+        return bool(points[0][0] >= 0 and points[0][-1] > 100 * max(points[0][1], 1))
+    if c.kind[j] == KIND_LOG:
+        return True
+    top = max(abs(c.floor[j]), abs(c.target[j]))
+    return bool(c.kind[j] == KIND_LINEAR and c.valid_lo[j] >= 0 and np.isfinite(c.valid_hi[j])
+                and c.valid_hi[j] >= OPEN_ENDED * top > 0)
+
+
+def _least_spread(c: Compiled, j: int) -> float:
+    """The smallest spread of changes a jump is judged against: a 50% change on the log scale, else
+    10% of the normalisation's floor-to-target distance. A metric that hardly ever changes (assessed
+    once) would otherwise make any re-measurement a jump."""
+    if _logged(c, j):
+        return LEAST_RATIO
+    points = c.piecewise.get(j)
+    span = (points[0][-1] - points[0][0]) if points is not None else abs(c.target[j] - c.floor[j])
+    return LEAST_SHARE * span
 
 
 def _scale(c: Compiled, j: int, values: np.ndarray) -> np.ndarray:
@@ -390,77 +415,108 @@ def _changes(c: Compiled, s: AnomalySettings, partners: pd.DataFrame, current: n
     values, usable = _usable(c, PartnerTable(hist))
     pid_code = pd.factorize(ids)[0]
     n = len(hist)
-    zs = np.full((len(c.metric_ids), n), np.nan)  # robust z of the change into each snapshot
-    prev_at = np.full((len(c.metric_ids), n), -1, dtype=np.int64)
+    m = len(c.metric_ids)
+    zs = np.full((m, n), np.nan)  # robust z of the change into each snapshot (numeric metrics)
+    prev_at = np.full((m, n), -1, dtype=np.int64)
     numeric = _numeric(c)
     for j in numeric:
-        at = np.flatnonzero(usable[j] & ~(_logged(c, j) & (values[j] <= 0)))
-        if len(at) < 2:
+        to, frm = _steps(usable[j] & ~(_logged(c, j) & (values[j] <= 0)), pid_code)
+        if len(to) < 2:
             continue
-        x = _scale(c, j, values[j, at])
-        same = pid_code[at[1:]] == pid_code[at[:-1]]
-        to, frm = at[1:][same], at[:-1][same]
-        d = x[1:][same] - x[:-1][same]
-        if len(d) < 2:
-            continue
+        x = _scale(c, j, values[j])
+        d = x[to] - x[frm]
         centre = np.median(d)
-        spread = _spread(d - centre)
-        own = _own_spread(pid_code[to], d - centre)
-        scale = np.maximum(spread, own)
+        scale = np.maximum(np.maximum(_spread(d - centre), _own_spread(pid_code[to], d - centre)),
+                           _least_spread(c, j))
         with np.errstate(invalid="ignore", divide="ignore"):
             zs[j, to] = np.where(d == centre, 0.0, (d - centre) / scale)
         prev_at[j, to] = frm
-    sign = np.array([1.0 if m.direction == "higher" else -1.0 for m in c.spec.metrics])
-    sources = [m.source.casefold() for m in c.spec.metrics]
-    self_reported = {x.casefold() for x in s.self_reported}
-    independent = [j for j in numeric if sources[j] in {x.casefold() for x in s.independent}]
-    better = zs * sign[:, None]
+    sources = [m_.source.casefold() for m_ in c.spec.metrics]
+    reported = [j for j in range(m) if sources[j] in {x.casefold() for x in s.self_reported}]
+    independent = [j for j in range(m) if sources[j] in {x.casefold() for x in s.independent}]
+    rise, rise_from = _rises(c, values, usable, pid_code, reported + independent)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a snapshot without independent changes: NaN
-        backed = np.nanmean(better[independent], axis=0) if independent else np.full(n, np.nan)
-    counted = (~np.isnan(better[independent])).sum(axis=0) if independent else np.zeros(n, dtype=int)
+        backed = np.nanmean(rise[independent], axis=0) if independent else np.full(n, np.nan)
     latest = np.r_[pid_code[1:] != pid_code[:-1], True]
     partner_row = _partner_rows(partners)
     index = np.asarray(hist.index)
     labels = c.labels
-    parts = []
+    found_by = {}
+    for j in reported:
+        with np.errstate(invalid="ignore"):
+            rows = np.flatnonzero((rise[j] >= s.gaming_points) & ~np.isnan(backed) & ~(backed >= s.corroboration))
+        if len(rows):
+            frm = rise_from[j, rows]
+            problems = [f"possible gaming: {labels[j]}, reported by the partner ({c.spec.metrics[j].source}), rose "
+                        f"from {_fmt(values[j, f])} to {_fmt(values[j, r])} ({_month(periods[f])} to "
+                        f"{_month(periods[r])}), {rise[j, r]:+.0f} sub-score points, while its "
+                        f"{' and '.join(s.independent)} metrics moved {backed[r]:+.1f} points on average (the model "
+                        f"flags a rise of {s.gaming_points:g} or more that they do not follow by "
+                        f"{s.corroboration:g})" for f, r in zip(frm, rows)]
+            found_by[("gaming", j)] = (rows, problems, rise[j, rows])
     for j in numeric:
         z = zs[j]
+        taken = found_by.get(("gaming", j), (np.array([], dtype=np.int64),))[0]
         with np.errstate(invalid="ignore"):
-            gaming = (sources[j] in self_reported) & (better[j] >= s.gaming_threshold) & (counted > 0) & \
-                     ~(backed >= s.corroboration)
-            jump = (np.abs(z) >= s.jump_threshold) & ~gaming
-        for kind, rows in (("gaming", np.flatnonzero(gaming)), ("jump", np.flatnonzero(jump))):
-            if not len(rows):
-                continue
+            jump = np.abs(z) >= s.jump_threshold
+        jump[taken] = False
+        rows = np.flatnonzero(jump)
+        if len(rows):
             frm = prev_at[j, rows]
-            was, now = values[j, frm], values[j, rows]
-            when = [f"{_month(periods[f])} to {_month(periods[r])}" for f, r in zip(frm, rows)]
-            if kind == "jump":
-                problems = [f"{labels[j]} changed from {_fmt(a)} to {_fmt(b)} ({w}): {abs(z[r]):.1f} robust standard "
-                            f"deviations from its usual change between snapshots (the model flags "
-                            f"{s.jump_threshold:g})" for a, b, w, r in zip(was, now, when, rows)]
-            else:
-                problems = [f"possible gaming: {labels[j]}, reported by the partner ({c.spec.metrics[j].source}), "
-                            f"improved from {_fmt(a)} to {_fmt(b)} ({w}), {better[j, r]:.1f} robust standard "
-                            f"deviations, while its {' and '.join(s.independent)} metrics did not follow (average "
-                            f"{backed[r]:+.1f}; the model flags below {s.corroboration:g})"
-                            for a, b, w, r in zip(was, now, when, rows)]
-            found = _frame(kind, "history", index[rows], ids[rows], c.metric_ids[j],
-                           _cells(hist, c.metric_ids[j], rows), z[rows], problems)
-            on_partners = _today(found, rows, latest, partner_row, j, c, values, current, usable_now)
-            found.loc[on_partners >= 0, "sheet"] = "partners"
-            found.loc[on_partners >= 0, "index"] = np.asarray(partners.index)[on_partners[on_partners >= 0]]
-            parts.append(found)
+            problems = [f"{labels[j]} changed from {_fmt(values[j, f])} to {_fmt(values[j, r])} ({_month(periods[f])} "
+                        f"to {_month(periods[r])}): {abs(z[r]):.1f} robust standard deviations from its usual change "
+                        f"between snapshots (the model flags {s.jump_threshold:g})" for f, r in zip(frm, rows)]
+            found_by[("jump", j)] = (rows, problems, z[rows])
+    parts = []
+    for (kind, j), (rows, problems, zz) in found_by.items():
+        found = _frame(kind, "history", index[rows], ids[rows], c.metric_ids[j],
+                       _cells(hist, c.metric_ids[j], rows), zz, problems)
+        on_partners = _today(found, rows, latest, partner_row, j, c, values, current, usable_now)
+        found.loc[on_partners >= 0, "sheet"] = "partners"
+        found.loc[on_partners >= 0, "index"] = np.asarray(partners.index)[on_partners[on_partners >= 0]]
+        parts.append(found)
     return pd.concat(parts, ignore_index=True) if parts else _empty()
+
+
+def _steps(present: np.ndarray, pid_code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(to, from)`` row positions of each change between consecutive present values of one partner
+    (rows sorted by partner, then period)."""
+    at = np.flatnonzero(present)
+    same = pid_code[at[1:]] == pid_code[at[:-1]]
+    return at[1:][same], at[:-1][same]
+
+
+def _rises(c: Compiled, values: np.ndarray, usable: np.ndarray, pid_code: np.ndarray,
+           metrics: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per metric in ``metrics`` and snapshot: the rise of its sub-score (0-100, on the model's base
+    normalisation, without segment overrides) since the partner's previous value (NaN where none),
+    and where that previous value is."""
+    m, n = values.shape
+    rise = np.full((m, n), np.nan)
+    rise_from = np.full((m, n), -1, dtype=np.int64)
+    if not metrics:
+        return rise, rise_from
+    scale = log_transform(values.copy(), c.log_columns)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        points = linear(scale, c.floor[:, None], c.target[:, None])
+    for j, found in c.piecewise.items():
+        points[j] = piecewise(scale[j], found)
+    for j in metrics:
+        to, frm = _steps(usable[j], pid_code)
+        rise[j, to] = points[j, to] - points[j, frm]
+        rise_from[j, to] = frm
+    return rise, rise_from
 
 
 def _spread(d: np.ndarray) -> float:
     """Robust standard deviation of centred changes, over the changes that are not 0: a metric that
-    mostly stays put (a quarterly survey) is judged by the size of its changes when it does change."""
+    mostly stays put (a quarterly survey) is judged by the size of its changes when it does change.
+    A metric that changes in fewer than :data:`RARE_CHANGES` of snapshots has no usual change to judge
+    by (0 here: :func:`_least_spread` applies)."""
     moved = np.abs(d[d != 0])
-    if not len(moved):
-        return np.inf
+    if len(moved) < RARE_CHANGES * len(d):
+        return 0.0
     mad = float(np.median(moved)) * MAD_SCALE
     return mad if mad > 0 else float(np.mean(moved)) * MEAN_AD_SCALE
 

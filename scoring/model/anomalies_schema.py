@@ -55,16 +55,15 @@ class AnomalySettings(Strict):
     #: like an unreadable value (weights re-normalise) and the record says so. Either way it is listed.
     action: Literal["keep", "leave_out"] = "keep"
     #: a value this many robust z-scores from its segment's median is an outlier
-    outlier_threshold: float = Field(default=6.0, gt=0, le=MAX_THRESHOLD)
+    outlier_threshold: float = Field(default=5.0, gt=0, le=MAX_THRESHOLD)
     #: fewest partners with a value in a segment to judge outliers within it (else: among all partners)
     min_group: int = Field(default=30, ge=5, le=1_000_000)
     #: a change between two snapshots this many robust z-scores from the metric's usual change is a jump
-    jump_threshold: float = Field(default=8.0, gt=0, le=MAX_THRESHOLD)
-    #: a self-reported metric improving this many robust z-scores, not corroborated, is possible gaming
-    gaming_threshold: float = Field(default=4.0, gt=0, le=MAX_THRESHOLD)
-    #: independent metrics corroborate an improvement when their changes average at least this many
-    #: robust z-scores in the better direction
-    corroboration: float = Field(default=1.0, ge=0, le=MAX_THRESHOLD)
+    jump_threshold: float = Field(default=6.0, gt=0, le=MAX_THRESHOLD)
+    #: a self-reported metric whose sub-score rises this many points (0-100) between two snapshots ...
+    gaming_points: float = Field(default=40.0, gt=0, le=100)
+    #: ... while the independent metrics' sub-scores rise less than this on average is possible gaming
+    corroboration: float = Field(default=10.0, ge=-100, le=100)
     #: the catalog's ``source`` values whose figures the partner reports about itself
     self_reported: list[str] = Field(default=["partner portal", "survey"], max_length=50)
     #: the ``source`` values recorded independently of the partner
