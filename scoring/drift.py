@@ -57,6 +57,7 @@ class Population:
     scores: dict[str, np.ndarray]
     tiers: np.ndarray
     tier_order: tuple[str, ...]
+    names: dict[str, dict[str, str]]  # categorical metric -> stored category ("40") -> its name ("in progress")
 
 
 def population(partners: pd.DataFrame, model: "ScoringModel | str", as_of: "dt.date | str | None" = None,
@@ -82,7 +83,19 @@ def population(partners: pd.DataFrame, model: "ScoringModel | str", as_of: "dt.d
         n=len(partners), metrics={m: values[j] for j, m in enumerate(c.metric_ids)}, categorical=categorical,
         labels=labels, scores={s: np.asarray(frame[s], dtype=float) for s in SCORES},
         tiers=np.asarray(frame["tier"], dtype=object), tier_order=(*(t.id for t in model.spec.tiers), "Unscored"),
+        names={m.id: _names(m) for m in model.spec.metrics if m.id in categorical},
     )
+
+
+def _names(metric) -> dict[str, str]:
+    """A category's name by its stored value: an ordinal's map key (the first with that score), Yes/No."""
+    mapped = getattr(metric.normalization, "map", None)
+    if mapped is None:
+        return {"1": "Yes", "0": "No"}
+    out: dict[str, str] = {}
+    for name, value in mapped.items():
+        out.setdefault(_category(float(value)), name)
+    return out
 
 
 def baseline(pop: Population) -> Baseline:
@@ -209,7 +222,7 @@ def compare(then: "Population | Baseline", now: Population, *, then_label: str =
         for name, dist in stored.items():
             if name not in current:
                 continue
-            row, shares = _compare(dist, current[name])
+            row, shares = _compare(dist, current[name], now.names.get(name, {}))
             label = now.labels.get(name, name)
             rows.append({"variable": name, "label": label, "group": group, **row})
             bins += [{"variable": name, "label": label, **s} for s in shares]
@@ -226,7 +239,7 @@ def compare(then: "Population | Baseline", now: Population, *, then_label: str =
                  then_label, now_label)
 
 
-def _compare(dist: StoredDistribution, values: np.ndarray) -> tuple[dict, list[dict]]:
+def _compare(dist: StoredDistribution, values: np.ndarray, named: dict[str, str] | None = None) -> tuple[dict, list[dict]]:
     present = values[~np.isnan(values)]
     coverage_now = len(present) / len(values) if len(values) else np.nan
     if dist.kind == "numeric":
@@ -239,7 +252,7 @@ def _compare(dist: StoredDistribution, values: np.ndarray) -> tuple[dict, list[d
         categories = list(dist.categories) + sorted(set(seen) - set(dist.categories))
         position = {c: k for k, c in enumerate(categories)}
         counts = np.bincount([position[s] for s in seen], minlength=len(categories)).astype(float)
-        names = categories
+        names = [(named or {}).get(c, c) for c in categories]
         shares = np.r_[np.asarray(dist.shares, dtype=float), np.zeros(len(categories) - len(dist.categories))]
     n_then, n_now = dist.n, len(present)
     if n_then and n_now:
