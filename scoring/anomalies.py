@@ -42,12 +42,12 @@ from scoring.compiled import KIND_LINEAR, KIND_LOG, KIND_PIECEWISE, Compiled, co
 from scoring.engine import months_between, stage_index, to_date
 from scoring.model.anomalies_schema import AnomalySettings, Comparison, ImpossibleRule
 from scoring.model.load import ScoringModel, load_model
-from scoring.normalize import extract, linear, log_transform, piecewise
+from scoring.normalize import extract, linear, piecewise
 from scoring.quality import Record
 from scoring.segments import membership
 from scoring.table import PartnerTable
 
-__all__ = ["BUILT_IN_RULES", "KEPT", "KINDS", "LEFT_OUT", "Anomalies", "detect", "robust_z"]
+__all__ = ["BUILT_IN_RULES", "KEPT", "KINDS", "LEFT_OUT", "Anomalies", "detect", "name_key", "partner_ids", "robust_z"]
 
 KINDS = ("outlier", "jump", "gaming", "impossible", "duplicate")
 KEPT = "kept in the score; flagged for review"
@@ -163,17 +163,18 @@ def detect(partners: pd.DataFrame, model: "ScoringModel | str" = "default", hist
     settings = model.spec.anomalies
     as_of = to_date(as_of)
     table = PartnerTable(partners)
+    ids = partner_ids(partners)
     values, usable = _usable(c, table)
     segment = membership(c, table).values[c.spec.segmentation.primary]
     months = _months(table, as_of)
     parts = [
-        _outliers(c, settings, partners, values, usable, segment),
-        _rules(c, settings, partners, values, usable, months),
+        _outliers(c, settings, partners, ids, values, usable, segment),
+        _rules(c, settings, partners, ids, values, usable, months),
     ]
     if settings.duplicates:
-        parts.append(_duplicates(partners))
+        parts.append(_duplicates(partners, ids))
     if history is not None and len(history) and {"partner_id", "period"} <= set(history.columns):
-        parts.append(_changes(c, settings, partners, values, usable, history))
+        parts.append(_changes(c, settings, partners, ids, values, usable, history))
     found = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty()
     found = found.drop_duplicates(["sheet", "index", "metric"], keep="first")  # one record per cell
     order = {"partners": 0, "history": 1}
@@ -276,9 +277,15 @@ def _cells(frame: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
     return frame[column].to_numpy(dtype=object)[rows] if column in frame.columns else np.full(len(rows), None)
 
 
-def _ids(frame: pd.DataFrame) -> np.ndarray:
+def partner_ids(frame: pd.DataFrame) -> np.ndarray:
+    """Partner IDs as trimmed text, None where blank (text columns trimmed in one pass; anything else,
+    such as IDs typed as numbers, read by :func:`scoring.cells.text`)."""
     if "partner_id" not in frame.columns:
         return np.full(len(frame), None, dtype=object)
+    codes, uniques = pd.factorize(frame["partner_id"], use_na_sentinel=True)
+    if pd.api.types.infer_dtype(uniques, skipna=True) == "string":  # the usual case: trim each distinct ID once
+        trimmed = np.array([u.strip() or None for u in np.asarray(uniques, dtype=object)] + [None], dtype=object)
+        return trimmed[codes]
     return cells.per_unique(frame["partner_id"].to_numpy(dtype=object), lambda v: cells.text(v)[0])
 
 
@@ -287,11 +294,12 @@ def _frame(kind: str, sheet: str, index, partner, metric, value, z, problem) -> 
                          "value": value, "z": z, "problem": problem})
 
 
-def _outliers(c: Compiled, s: AnomalySettings, partners: pd.DataFrame, values: np.ndarray, usable: np.ndarray,
+def _outliers(c: Compiled, s: AnomalySettings, partners: pd.DataFrame, ids: np.ndarray, values: np.ndarray,
+              usable: np.ndarray,
               segment: np.ndarray) -> pd.DataFrame:
     """Values more than ``outlier_threshold`` robust z-scores from the median of their segment."""
     codes, names = pd.factorize(pd.Series(segment, dtype=object).fillna("(no segment)"))
-    index, ids = np.asarray(partners.index), _ids(partners)
+    index = np.asarray(partners.index)
     parts = []
     for j in _numeric(c):
         judged = usable[j] & ~(_logged(c, j) & (values[j] <= 0))
@@ -319,14 +327,15 @@ def _group(name: str, count: int, min_group: int) -> str:
     return f"{name} partners" if count >= min_group else "all partners"
 
 
-def _rules(c: Compiled, s: AnomalySettings, partners: pd.DataFrame, values: np.ndarray, usable: np.ndarray,
+def _rules(c: Compiled, s: AnomalySettings, partners: pd.DataFrame, ids: np.ndarray, values: np.ndarray,
+           usable: np.ndarray,
            months: np.ndarray) -> pd.DataFrame:
     """Partners whose values break an impossible-combination rule."""
     position = {m: j for j, m in enumerate(c.metric_ids)}
     rules = s.impossible if s.impossible is not None else [
         r for r in BUILT_IN_RULES if all(p.left in position and (not isinstance(p.right, str) or p.right in position)
                                          for p in r.all)]
-    index, ids = np.asarray(partners.index), _ids(partners)
+    index = np.asarray(partners.index)
     labels = dict(zip(c.metric_ids, c.labels))
     parts = []
     for rule in rules:
@@ -369,7 +378,7 @@ def name_key(name: object) -> str:
     return " ".join(_LEGAL.sub(" ", plain).split())
 
 
-def _duplicates(partners: pd.DataFrame) -> pd.DataFrame:
+def _duplicates(partners: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
     """Rows sharing a name and a country (or region) under different partner IDs: one finding per row."""
     if "partner_name" not in partners.columns or "partner_id" not in partners.columns:
         return _empty()
@@ -378,7 +387,6 @@ def _duplicates(partners: pd.DataFrame) -> pd.DataFrame:
         return _empty()
     names = cells.per_unique(partners["partner_name"].to_numpy(dtype=object), name_key, null="")
     where = cells.per_unique(partners[place].to_numpy(dtype=object), lambda v: cells.category_key(v), null="")
-    ids = _ids(partners)
     frame = pd.DataFrame({"name": names, "where": where, "id": ids, "pos": np.arange(len(partners))})
     frame = frame[(frame["name"] != "") & (frame["where"] != "") & frame["id"].notna()]
     distinct = frame.groupby(["name", "where"])["id"].transform("nunique")
@@ -397,81 +405,85 @@ def _duplicates(partners: pd.DataFrame) -> pd.DataFrame:
                   _cells(partners, "partner_name", rows), np.nan, [t for _, t in problems])
 
 
-def _changes(c: Compiled, s: AnomalySettings, partners: pd.DataFrame, current: np.ndarray, usable_now: np.ndarray,
+def _changes(c: Compiled, s: AnomalySettings, partners: pd.DataFrame, partner_id: np.ndarray, current: np.ndarray,
+             usable_now: np.ndarray,
              history: pd.DataFrame) -> pd.DataFrame:
     """Jumps and possible gaming between consecutive History snapshots of each partner.
 
     A finding in a partner's latest snapshot whose value the Partners sheet holds too is about today's
     value: it is recorded on the Partners cell (where leaving it out changes the score)."""
-    hist = history.dropna(subset=["partner_id", "period"])
-    if hist.empty:
-        return _empty()
-    ids = _ids(hist)
-    periods = cells.dates(hist["period"].to_numpy(dtype=object))
+    ids = partner_ids(history)
+    periods = PartnerTable(history).dates("period", cells.dates)
     keep = (ids != None) & ~np.isnat(periods)  # noqa: E711 (element-wise)
-    hist, ids, periods = hist[keep], ids[keep], periods[keep]
-    order = np.lexsort((periods, pd.factorize(ids)[0]))
-    hist, ids, periods = hist.iloc[order], ids[order], periods[order]
-    values, usable = _usable(c, PartnerTable(hist))
-    pid_code = pd.factorize(ids)[0]
-    n = len(hist)
-    m = len(c.metric_ids)
-    zs = np.full((m, n), np.nan)  # robust z of the change into each snapshot (numeric metrics)
-    prev_at = np.full((m, n), -1, dtype=np.int64)
-    numeric = _numeric(c)
-    for j in numeric:
-        to, frm = _steps(usable[j] & ~(_logged(c, j) & (values[j] <= 0)), pid_code)
+    if not keep.any():
+        return _empty()
+    codes = pd.factorize(ids)[0]
+    order = np.lexsort((periods, codes))
+    order = order[keep[order]]  # row positions by partner, then period; rows without either left out
+    values, usable = _usable(c, PartnerTable(history))  # everything stays in the sheet's row order
+    sorted_steps = _Steps(codes[order])
+
+    def steps(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        to, frm = sorted_steps(present[order])
+        return order[to], order[frm]
+
+    pid_code = codes
+    latest = np.zeros(len(history), dtype=bool)
+    latest[order] = np.r_[codes[order][1:] != codes[order][:-1], True]
+    n = len(history)
+    sources = [m_.source.casefold() for m_ in c.spec.metrics]
+    reported = [j for j in range(len(sources)) if sources[j] in {x.casefold() for x in s.self_reported}]
+    independent = [j for j in range(len(sources)) if sources[j] in {x.casefold() for x in s.independent}]
+    # rises of sub-scores: self-reported metrics kept, independent ones summed per snapshot
+    rises, total, counted = {}, np.zeros(n), np.zeros(n, dtype=np.int32)
+    for j in sorted(set(reported) | set(independent)):
+        to, frm = steps(usable[j])
+        points = _points(c, j, values[j])
+        rise = points[to] - points[frm]
+        if j in reported:
+            rises[j] = (to, frm, rise)
+        if j in independent:
+            total[to] += rise
+            counted[to] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        backed = np.where(counted > 0, total / np.maximum(counted, 1), np.nan)
+    partner_row = _partner_rows(partner_id)
+    index = np.asarray(history.index)
+    labels = c.labels
+    found_by = {}
+    for j, (to, frm, rise) in rises.items():
+        hit = (rise >= s.gaming_points) & (counted[to] > 0) & ~(backed[to] >= s.corroboration)
+        rows, before = to[hit], frm[hit]
+        if len(rows):
+            problems = [f"possible gaming: {labels[j]}, reported by the partner ({c.spec.metrics[j].source}), rose "
+                        f"from {_fmt(values[j, f])} to {_fmt(values[j, r])} ({_month(periods[f])} to "
+                        f"{_month(periods[r])}), {up:+.0f} sub-score points, while its "
+                        f"{' and '.join(s.independent)} metrics moved {backed[r]:+.1f} points on average (the model "
+                        f"flags a rise of {s.gaming_points:g} or more that they do not follow by "
+                        f"{s.corroboration:g})" for f, r, up in zip(before, rows, rise[hit])]
+            found_by[("gaming", j)] = (rows, problems, rise[hit])
+    for j in _numeric(c):
+        to, frm = steps(usable[j] & ~(_logged(c, j) & (values[j] <= 0)))
         if len(to) < 2:
             continue
         x = _scale(c, j, values[j])
         d = x[to] - x[frm]
-        centre = np.median(d)
-        scale = np.maximum(np.maximum(_spread(d - centre), _own_spread(pid_code[to], d - centre)),
-                           _least_spread(c, j))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zs[j, to] = np.where(d == centre, 0.0, (d - centre) / scale)
-        prev_at[j, to] = frm
-    sources = [m_.source.casefold() for m_ in c.spec.metrics]
-    reported = [j for j in range(m) if sources[j] in {x.casefold() for x in s.self_reported}]
-    independent = [j for j in range(m) if sources[j] in {x.casefold() for x in s.independent}]
-    rise, rise_from = _rises(c, values, usable, pid_code, reported + independent)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a snapshot without independent changes: NaN
-        backed = np.nanmean(rise[independent], axis=0) if independent else np.full(n, np.nan)
-    latest = np.r_[pid_code[1:] != pid_code[:-1], True]
-    partner_row = _partner_rows(partners)
-    index = np.asarray(hist.index)
-    labels = c.labels
-    found_by = {}
-    for j in reported:
-        with np.errstate(invalid="ignore"):
-            rows = np.flatnonzero((rise[j] >= s.gaming_points) & ~np.isnan(backed) & ~(backed >= s.corroboration))
+        centre = float(np.median(d))
+        d -= centre
+        z = _jump_z(d, pid_code[to], max(_spread(d), _least_spread(c, j)), s.jump_threshold)
+        hit = np.abs(z) >= s.jump_threshold
+        if ("gaming", j) in found_by:
+            hit &= ~np.isin(to, found_by[("gaming", j)][0])
+        rows, before, z = to[hit], frm[hit], z[hit]
         if len(rows):
-            frm = rise_from[j, rows]
-            problems = [f"possible gaming: {labels[j]}, reported by the partner ({c.spec.metrics[j].source}), rose "
-                        f"from {_fmt(values[j, f])} to {_fmt(values[j, r])} ({_month(periods[f])} to "
-                        f"{_month(periods[r])}), {rise[j, r]:+.0f} sub-score points, while its "
-                        f"{' and '.join(s.independent)} metrics moved {backed[r]:+.1f} points on average (the model "
-                        f"flags a rise of {s.gaming_points:g} or more that they do not follow by "
-                        f"{s.corroboration:g})" for f, r in zip(frm, rows)]
-            found_by[("gaming", j)] = (rows, problems, rise[j, rows])
-    for j in numeric:
-        z = zs[j]
-        taken = found_by.get(("gaming", j), (np.array([], dtype=np.int64),))[0]
-        with np.errstate(invalid="ignore"):
-            jump = np.abs(z) >= s.jump_threshold
-        jump[taken] = False
-        rows = np.flatnonzero(jump)
-        if len(rows):
-            frm = prev_at[j, rows]
             problems = [f"{labels[j]} changed from {_fmt(values[j, f])} to {_fmt(values[j, r])} ({_month(periods[f])} "
-                        f"to {_month(periods[r])}): {abs(z[r]):.1f} robust standard deviations from its usual change "
-                        f"between snapshots (the model flags {s.jump_threshold:g})" for f, r in zip(frm, rows)]
-            found_by[("jump", j)] = (rows, problems, z[rows])
+                        f"to {_month(periods[r])}): {abs(zz):.1f} robust standard deviations from its usual change "
+                        f"between snapshots (the model flags {s.jump_threshold:g})" for f, r, zz in zip(before, rows, z)]
+            found_by[("jump", j)] = (rows, problems, z)
     parts = []
     for (kind, j), (rows, problems, zz) in found_by.items():
         found = _frame(kind, "history", index[rows], ids[rows], c.metric_ids[j],
-                       _cells(hist, c.metric_ids[j], rows), zz, problems)
+                       _cells(history, c.metric_ids[j], rows), zz, problems)
         on_partners = _today(found, rows, latest, partner_row, j, c, values, current, usable_now)
         found.loc[on_partners >= 0, "sheet"] = "partners"
         found.loc[on_partners >= 0, "index"] = np.asarray(partners.index)[on_partners[on_partners >= 0]]
@@ -479,34 +491,51 @@ def _changes(c: Compiled, s: AnomalySettings, partners: pd.DataFrame, current: n
     return pd.concat(parts, ignore_index=True) if parts else _empty()
 
 
-def _steps(present: np.ndarray, pid_code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class _Steps:
     """``(to, from)`` row positions of each change between consecutive present values of one partner
-    (rows sorted by partner, then period)."""
-    at = np.flatnonzero(present)
-    same = pid_code[at[1:]] == pid_code[at[:-1]]
-    return at[1:][same], at[:-1][same]
+    (rows sorted by partner, then period); the steps of a metric present in every row are shared."""
+
+    def __init__(self, pid_code: np.ndarray):
+        self.pid_code = pid_code
+        same = pid_code[1:] == pid_code[:-1]
+        every = np.arange(len(pid_code))
+        self.full = every[1:][same], every[:-1][same]
+
+    def __call__(self, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if present.all():
+            return self.full
+        at = np.flatnonzero(present)
+        same = self.pid_code[at[1:]] == self.pid_code[at[:-1]]
+        return at[1:][same], at[:-1][same]
 
 
-def _rises(c: Compiled, values: np.ndarray, usable: np.ndarray, pid_code: np.ndarray,
-           metrics: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Per metric in ``metrics`` and snapshot: the rise of its sub-score (0-100, on the model's base
-    normalisation, without segment overrides) since the partner's previous value (NaN where none),
-    and where that previous value is."""
-    m, n = values.shape
-    rise = np.full((m, n), np.nan)
-    rise_from = np.full((m, n), -1, dtype=np.int64)
-    if not metrics:
-        return rise, rise_from
-    scale = log_transform(values.copy(), c.log_columns)
+def _jump_z(d: np.ndarray, partner: np.ndarray, spread: float, threshold: float) -> np.ndarray:
+    """Robust z of centred changes ``d``: over the metric's spread, or the partner's own spread of its
+    non-zero changes where that is wider (and it has :data:`OWN_CHANGES` of them). Only partners with a
+    change beyond ``threshold`` on the metric's spread can be spared by their own, so only theirs is computed."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        points = linear(scale, c.floor[:, None], c.target[:, None])
-    for j, found in c.piecewise.items():
-        points[j] = piecewise(scale[j], found)
-    for j in metrics:
-        to, frm = _steps(usable[j], pid_code)
-        rise[j, to] = points[j, to] - points[j, frm]
-        rise_from[j, to] = frm
-    return rise, rise_from
+        z = np.where(d == 0, 0.0, d / spread)
+    suspects = np.abs(z) >= threshold
+    if not suspects.any():
+        return z
+    mine = np.isin(partner, np.unique(partner[suspects]))
+    own = _own_spread(partner[mine], d[mine])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z[mine] = np.where(d[mine] == 0, 0.0, d[mine] / np.maximum(spread, own))
+    return z
+
+
+def _points(c: Compiled, j: int, values: np.ndarray) -> np.ndarray:
+    """Metric ``j``'s sub-scores (0-100) on the model's base normalisation, without segment overrides:
+    one scale for a survey, a day count and a certification level."""
+    scaled = values.copy()
+    if c.log_columns[j]:
+        with np.errstate(invalid="ignore"):
+            scaled = np.log1p(np.maximum(scaled, 0.0))
+    if j in c.piecewise:
+        return piecewise(scaled, c.piecewise[j])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return linear(scaled, c.floor[j], c.target[j])
 
 
 def _spread(d: np.ndarray) -> float:
@@ -531,9 +560,8 @@ def _own_spread(code: np.ndarray, d: np.ndarray) -> np.ndarray:
     return spread.reindex(code, fill_value=0.0).to_numpy()
 
 
-def _partner_rows(partners: pd.DataFrame) -> dict:
+def _partner_rows(ids: np.ndarray) -> dict:
     """Partner ID -> position of its first Partners row (the one scoring matches)."""
-    ids = _ids(partners)
     out: dict = {}
     for pos, pid in enumerate(ids):
         if pid is not None:

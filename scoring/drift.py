@@ -39,6 +39,8 @@ __all__ = ["BANDS", "SCORES", "SHIFTED", "STABLE", "Drift", "Population", "basel
 STABLE, SHIFTED = 0.10, 0.25
 BANDS = ("stable", "investigate", "shifted")
 SCORES = ("revenue_score", "engagement_score", "composite_score")
+#: Any fixed onboarding start serves to score partners ``months`` in: only the months between count.
+REFERENCE_START = dt.date(2000, 1, 1)
 BINS = 10
 SMOOTHING = 0.5
 DRAWS = 400
@@ -70,12 +72,12 @@ def population(partners: pd.DataFrame, model: "ScoringModel | str", as_of: "dt.d
     with np.errstate(invalid="ignore"):
         bad = missing | invalid | (values < c.valid_lo[:, None]) | (values > c.valid_hi[:, None])
     values = np.where(bad, np.nan, values)
-    if months is not None:
-        from scoring.snapshots import score_at_months  # the calibration's own way to take the window
-
-        frame = score_at_months(partners, model, months).frame
+    if months is not None:  # every partner at the same point of onboarding, as calibration scores its cohort
+        result = score(partners.assign(onboarding_start=REFERENCE_START), model,
+                       as_of=(pd.Timestamp(REFERENCE_START) + pd.DateOffset(months=months)).date())
     else:
-        frame = score(partners, model, as_of=as_of).frame
+        result = score(partners, model, as_of=as_of)
+    frame = {name: result[name] for name in (*SCORES, "tier")}  # only what is compared: cheap for many
     categorical = frozenset(c.metric_ids[j] for j, k in enumerate(c.kind) if k in (KIND_ORDINAL, KIND_BOOLEAN))
     labels = {**dict(zip(c.metric_ids, c.labels)), "revenue_score": "Revenue score",
               "engagement_score": "Engagement score", "composite_score": "Composite score"}

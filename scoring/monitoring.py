@@ -23,9 +23,11 @@ import numpy as np
 import pandas as pd
 
 from scoring import cells
+from scoring.anomalies import partner_ids
 from scoring.drift import SHIFTED, Drift, Population, compare, population
 from scoring.engine import months_between, to_date
 from scoring.model.load import ScoringModel, load_model
+from scoring.table import PartnerTable
 
 __all__ = ["MATCH_MONTHS", "MonitorError", "Monitored", "monitor", "parse_period", "shift_line", "since_calibration"]
 
@@ -138,8 +140,8 @@ def _periods(history: pd.DataFrame | None) -> dict[pd.Period, np.ndarray]:
     """History row positions per month of their period (the latest snapshot of a partner in a month)."""
     if history is None or history.empty or "period" not in history.columns or "partner_id" not in history.columns:
         return {}
-    days = cells.dates(history["period"].to_numpy(dtype=object))
-    ids = cells.per_unique(history["partner_id"].to_numpy(dtype=object), lambda v: cells.text(v)[0])
+    days = PartnerTable(history).dates("period", cells.dates)
+    ids = partner_ids(history)
     frame = pd.DataFrame({"id": ids, "day": days, "pos": np.arange(len(history))}).dropna()
     frame = frame.sort_values("day", kind="stable")
     frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M")
@@ -155,9 +157,9 @@ def _at_period(partners: pd.DataFrame, history: pd.DataFrame, periods: dict, mon
         raise MonitorError(f"no History snapshot in {month:%Y-%m}: {where}")
     rows = history.iloc[periods[month]]
     static = [c for c in STATIC_COLUMNS if c in partners.columns]
-    ids = cells.per_unique(partners["partner_id"].to_numpy(dtype=object), lambda v: cells.text(v)[0])
+    ids = partner_ids(partners)
     lookup = partners[static].assign(partner_id=ids).dropna(subset=["partner_id"]).drop_duplicates("partner_id")
-    snap_ids = cells.per_unique(rows["partner_id"].to_numpy(dtype=object), lambda v: cells.text(v)[0])
+    snap_ids = partner_ids(rows)
     snap = rows.drop(columns=[c for c in static if c in rows.columns]).assign(partner_id=snap_ids)
     return snap.merge(lookup, on="partner_id", how="left")
 
@@ -173,7 +175,7 @@ def _now(partners: pd.DataFrame, history: pd.DataFrame | None, periods: dict, en
 def _near_window(frame: pd.DataFrame, when: dt.date, window: int) -> np.ndarray:
     if "onboarding_start" not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
-    starts = cells.plausible_dates(cells.dates(frame["onboarding_start"].to_numpy(dtype=object)))
+    starts = cells.plausible_dates(PartnerTable(frame).dates("onboarding_start", cells.dates))
     months = months_between(starts, np.datetime64(when, "D"))
     with np.errstate(invalid="ignore"):
         return np.abs(months - window) <= MATCH_MONTHS
