@@ -193,6 +193,9 @@ def _summary(scored: workbook.ScoredInput, output: Path) -> None:
         f"Scored {len(frame)} partners with {result.model.label} as of {result.as_of.isoformat()}: {mix}. "
         f"{len(records)} data-quality records, about {about} partners. Wrote {output}"
     )
+    if scored.anomalies is not None and len(scored.anomalies):
+        found = ", ".join(f"{n} {kind}" for kind, n in scored.anomalies.counts().items() if n)
+        click.echo(f"Anomalies among them: {found} (valid but implausible values; see docs/monitoring.md).")
     shifted = shift_line(since_calibration(scored.partners.frame, result.model, result.as_of))
     if shifted:
         click.echo(shifted)
