@@ -39,15 +39,17 @@ import pandas as pd
 
 from scoring import cells
 from scoring.compiled import KIND_LINEAR, KIND_LOG, KIND_PIECEWISE, Compiled, compile_model
-from scoring.engine import months_between, stage_index, to_date
+from scoring.engine import months_between, score, to_date
 from scoring.model.anomalies_schema import AnomalySettings, Comparison, ImpossibleRule
 from scoring.model.load import ScoringModel, load_model
+from scoring.result import ScoreResult
 from scoring.normalize import extract, linear, piecewise
 from scoring.quality import Record
 from scoring.segments import membership
 from scoring.table import PartnerTable
 
-__all__ = ["BUILT_IN_RULES", "KEPT", "KINDS", "LEFT_OUT", "Anomalies", "detect", "name_key", "partner_ids", "robust_z"]
+__all__ = ["BUILT_IN_RULES", "KEPT", "KINDS", "LEFT_OUT", "Anomalies", "detect", "name_key", "partner_ids", "robust_z",
+           "score_checked"]
 
 KINDS = ("outlier", "jump", "gaming", "impossible", "duplicate")
 KEPT = "kept in the score; flagged for review"
@@ -180,6 +182,14 @@ def detect(partners: pd.DataFrame, model: "ScoringModel | str" = "default", hist
     order = {"partners": 0, "history": 1}
     found = found.assign(_sheet=found["sheet"].map(order)).sort_values(["_sheet", "index"], kind="stable")
     return Anomalies(found.drop(columns="_sheet").reset_index(drop=True), settings.action)
+
+
+def score_checked(partners: pd.DataFrame, model: "ScoringModel | str" = "default", history: pd.DataFrame | None = None,
+                  *, as_of: "dt.date | str | None" = None) -> "tuple[ScoreResult, Anomalies]":
+    """Check ``partners`` for anomalies, then score them with the values the model leaves out blanked:
+    what every adapter that scores a table runs, so a left-out value is left out everywhere."""
+    found = detect(partners, model, history, as_of=as_of)
+    return score(found.screen(partners), model, as_of=as_of), found
 
 
 def robust_z(x: np.ndarray, groups: np.ndarray | None = None, min_group: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -26,7 +26,7 @@ import pandas as pd
 import xlwings as xw
 
 from scoring import ModelError, ScoreResult, ScoringModel, score
-from scoring.anomalies import detect
+from scoring.anomalies import score_checked
 
 from xlplugin.excel.args import ArgumentError, Cell, Grid, aligned_cells, as_of_arg, calibrated, cell, choice_arg, line, message, model_arg, names_arg, row_layout, scalar, table_arg, table_cells, weights_arg
 from xlplugin.workbook.reader import SheetData, WorkbookError
@@ -85,9 +85,9 @@ def _score_table(table: Grid, model: Any, as_of: Any) -> tuple[SheetData, ScoreR
     scoring_model = model_arg(model)
     day = as_of_arg(as_of)
     data = table_arg(table, scoring_model)
-    found = detect(data.frame, scoring_model, as_of=day)
+    result, found = score_checked(data.frame, scoring_model, as_of=day)
     data.issues.extend(found.records(data.sheet, data.headers))
-    return data, score(found.screen(data.frame), scoring_model, as_of=day)
+    return data, result
 
 
 @excel_function(table=TABLE, model=MODEL, as_of=AS_OF, columns=COLUMNS)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring import ScoreResult, ScoringModel, score
-from scoring.anomalies import Anomalies, detect
+from scoring import ScoreResult, ScoringModel
+from scoring.anomalies import Anomalies, score_checked
 
 from xlplugin.workbook import model_sheet
 from xlplugin.workbook import writer as scored_workbook
@@ -64,8 +64,7 @@ def score_workbook(path: "str | Path", model: ScoringModel, as_of: dt.date | Non
         raise WorkbookError(f"{path}: no usable partners: sheet '{sheet}' has {len(partners.frame)} row(s) "
                             "but none with a partner_id")
     history = read_table(workbook, HISTORY_SHEET, model, source=path, optional=True) if sheet != HISTORY_SHEET else None
-    found = detect(partners.frame, model, history.frame if history is not None else None, as_of=as_of)
-    result = score(found.screen(partners.frame), model, as_of=as_of)
+    result, found = score_checked(partners.frame, model, history.frame if history is not None else None, as_of=as_of)
     return ScoredInput(workbook, path, model, partners, history, result, anomalies=found)
 
 
