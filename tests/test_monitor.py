@@ -145,6 +145,9 @@ def test_monitor_writes_a_workbook_with_charts_and_a_pdf(calibrated, tmp_path):
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "Population stability" in text and "PSI by input" in text and "calibration cohort" in text
     assert "Tiers then and now" in text
+    again = tmp_path / "again.pdf"
+    assert pscore("monitor", str(book), "--baseline", str(model), "--as-of", str(AS_OF), "-o", str(again)).returncode == 0
+    assert again.read_bytes() == pdf.read_bytes()
 
 
 def test_monitor_mistakes_are_one_error_line(calibrated, tmp_path):
