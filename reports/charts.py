@@ -384,3 +384,65 @@ def _cut(text: str, n: int) -> str:
 def _fit(text: str, room: float, size: float) -> str:
     """Data text shortened to the characters that fit ``room`` px at ``size`` px."""
     return _cut(_clean(text), max(1, int(room / (CHAR_WIDTH * size))))
+
+
+# ------------------------------------------------------------------ population stability (pscore monitor)
+
+PSI_WIDTH = 420
+PSI_LABEL = 170  # px of the row given to the label
+
+
+def psi_bars(rows: Sequence[tuple[str, float, str]], title: str = "PSI by input",
+             bands: tuple[float, float] = (0.10, 0.25)) -> str:
+    """Per input (label, PSI, band), a bar from 0 with the band limits as dashed lines; a shifted bar
+    is solid red, one to investigate light with a red outline, a stable one navy, and the PSI is
+    printed beside each, so the band reads in greyscale too."""
+    height = ROW * len(rows) + 14
+    top = max([0.3, *(p for _, p, _ in rows if p == p)]) * 1.1
+    room = PSI_WIDTH - PSI_LABEL - 34
+
+    def x_of(value: float) -> float:
+        return PSI_LABEL + room * min(max(value, 0.0), top) / top
+
+    parts = []
+    for limit in bands:
+        parts.append(_line(x_of(limit), 0, x_of(limit), height - 12, GREY, 0.8, "3 2"))
+        parts.append(_text(x_of(limit), height - 2, f"{limit:.2f}", SMALL, MUTED, "middle"))
+    fills = {"shifted": (RED, ""), "investigate": (HATCH_FILL, RED), "stable": (NAVY, "")}
+    for i, (label, value, band) in enumerate(rows):
+        y = i * ROW
+        parts.append(_text(PSI_LABEL - 4, y + ROW * 0.68, _fit(label, PSI_LABEL - 8, SMALL + 1), SMALL + 1, INK, "end"))
+        if value == value:
+            fill, stroke = fills.get(band, (GREY, ""))
+            parts.append(_rect(PSI_LABEL, y + 3, max(x_of(value) - PSI_LABEL, 0.8), ROW - 6, fill, stroke, 0.8))
+            parts.append(_text(x_of(value) + 3, y + ROW * 0.68, f"{value:.2f}", SMALL, INK))
+    parts.append(_line(PSI_LABEL, 0, PSI_LABEL, height - 12, INK, 0.8))
+    described = "; ".join(f"{_clean(label)} {value:.2f} ({band})" for label, value, band in rows if value == value)
+    return _svg(PSI_WIDTH, height, f"{title}: {described}", parts)
+
+
+def then_now_bars(bins: Sequence[tuple[str, float, float]], title: str, width: int = PSI_WIDTH) -> str:
+    """Per bin (label, share then, share now), two bars side by side: then light and outlined, now
+    solid navy, each share printed above; the bins' labels below."""
+    height = 120
+    plot = height - 30
+    top = max([0.05, *(max(a, b) for _, a, b in bins if a == a and b == b)]) * 1.15
+    slot = (width - 8) / max(len(bins), 1)
+    bar = min(slot * 0.38, 22)
+    parts = [_line(4, plot, width - 4, plot, INK, 0.8)]
+    for i, (label, then, now) in enumerate(bins):
+        left = 4 + i * slot + slot / 2 - bar
+        for k, (value, fill, stroke) in enumerate(((then, GRID, NAVY), (now, NAVY, ""))):
+            if value != value:
+                continue
+            h = plot * value / top
+            parts.append(_rect(left + k * bar, plot - h, bar - 1, h, fill, stroke, 0.8))
+        parts.append(_text(4 + i * slot + slot / 2, plot + 10, _fit(label, slot - 2, SMALL - 0.5), SMALL - 0.5, MUTED,
+                           "middle"))
+    parts.append(_rect(width - 120, 2, 8, 8, GRID, NAVY, 0.8))
+    parts.append(_text(width - 108, 9, "then", SMALL, INK))
+    parts.append(_rect(width - 70, 2, 8, 8, NAVY))
+    parts.append(_text(width - 58, 9, "now", SMALL, INK))
+    described = "; ".join(f"{_clean(label)}: {then:.0%} then, {now:.0%} now" for label, then, now in bins
+                          if then == then and now == now)
+    return _svg(width, height, f"{title}: {described}", parts)

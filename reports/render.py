@@ -192,7 +192,7 @@ def _write(document, cards: Sequence[dict[str, Any]], ranges: Sequence[tuple[int
     document.metadata.generator = "pscore"
     variant = {"pdf_variant": "pdf/ua-1"} if options.accessible else {}
     out = []
-    with _source_date(cards[0]["model"]["as_of"]):
+    with source_date(cards[0]["model"]["as_of"]):
         for card, (start, end) in zip(cards, ranges):
             document.metadata.title = _title(card)
             document.metadata.description = _subject(card)
@@ -211,7 +211,7 @@ def _page_ranges(document, n: int) -> list[tuple[int, int]]:
 
 
 @contextlib.contextmanager
-def _source_date(as_of: dt.date) -> Iterator[None]:
+def source_date(as_of: dt.date) -> Iterator[None]:
     """Font subsetting stamps the embedded fonts with the time of writing unless SOURCE_DATE_EPOCH
     (the reproducible-builds convention fontTools follows) says otherwise: pin it to the scoring date."""
     epoch = str(int(dt.datetime.combine(as_of, dt.time(), dt.timezone.utc).timestamp()))

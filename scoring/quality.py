@@ -50,7 +50,9 @@ class Record:
 
     ``partner`` is the row's partner ID, ``canonical`` the column's canonical name (a metric id,
     ``onboarding_start``, ...), on which records about the same cell are matched, and ``flag`` the
-    scorecard's flag for records from scoring (None for what reading noticed).
+    scorecard's flag for records from scoring (None for what reading noticed). ``internal`` marks a
+    finding of the anomaly checks (:mod:`scoring.anomalies`): its reason is for internal readers, so
+    a scorecard sent to the partner says only that the value is under review.
     """
 
     sheet: str
@@ -62,6 +64,11 @@ class Record:
     partner: str | None = None
     canonical: str | None = None
     flag: str | None = None
+    internal: bool = False
+
+
+#: What a partner's own scorecard says of a value an anomaly check left out (the reason is internal).
+UNDER_REVIEW = "value under review"
 
 
 def wording(flag: str, **fields: Any) -> tuple[str, str]:
@@ -154,7 +161,8 @@ def notes(found: Iterable[Record], labels: Mapping[str, str], *, located: bool =
     where: list[str] = []
     for r in found:
         if r.flag is not None:
-            names = grouped.setdefault((r.problem, r.action), [])
+            problem = UNDER_REVIEW if r.internal and not located else r.problem
+            names = grouped.setdefault((problem, r.action), [])
             if r.canonical in labels:
                 names.append(labels[r.canonical])
         elif located:

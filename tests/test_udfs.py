@@ -22,6 +22,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
+from scoring.anomalies import detect
 from scoring.model import edit
 from scoring.model.load import from_dict
 from scoring.synthetic import generate
@@ -197,7 +198,10 @@ def test_percentiles_drivers_and_actions_match_pscore_score(xl, demo):
 
 def test_flags_are_the_data_quality_records_of_pscore_score(xl, demo):
     scored = score_workbook(demo.path, excel_args.default_model(), AS_OF)
-    records = quality_records(scored.result, scored.partners, scored.partners.issues)  # the Partners sheet's
+    # the Partners sheet's, and its anomalies found without History (a table function has none)
+    found = detect(scored.partners.frame, scored.model, as_of=AS_OF).records(scored.partners.sheet,
+                                                                                scored.partners.headers)
+    records = quality_records(scored.result, scored.partners, [*scored.partners.issues, *found])
     out = call_udf(xl.udfs.pscore_flags, demo.grid, MISSING, AS_OF_CELL)
     assert out[0] == ["row", "column", "partner_id", "value", "problem", "action"]
     def same(v) -> str:  # the offending value: Excel sends every number as a float (85 -> 85.0)

@@ -24,6 +24,7 @@ from scoring import ModelError, load_model
 from scoring.model.calibration_schema import DEFAULT_WINDOW_MONTHS
 from scoring.engine import UNSCORED, to_date
 from scoring.model.dump import dump_model
+from scoring.monitoring import shift_line, since_calibration
 
 from xlplugin.workbook import model_sheet
 from xlplugin.workbook import pipeline as workbook
@@ -192,6 +193,12 @@ def _summary(scored: workbook.ScoredInput, output: Path) -> None:
         f"Scored {len(frame)} partners with {result.model.label} as of {result.as_of.isoformat()}: {mix}. "
         f"{len(records)} data-quality records, about {about} partners. Wrote {output}"
     )
+    if scored.anomalies is not None and len(scored.anomalies):
+        found = ", ".join(f"{n} {kind}" for kind, n in scored.anomalies.counts().items() if n)
+        click.echo(f"Anomalies among them: {found} (valid but implausible values; see docs/monitoring.md).")
+    shifted = shift_line(since_calibration(scored.partners.frame, result.model, result.as_of))
+    if shifted:
+        click.echo(shifted)
     for note in scored.notes:
         click.echo(note)
 
@@ -479,6 +486,34 @@ def history_command(workbook_path: Path, output: Path, model_ref: str, as_of: st
     click.echo(written.summary)
     for note in written.notes:
         click.echo(note)
+
+
+@main.command("monitor")
+@click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the report: .xlsx (tables and charts) or .pdf.")
+@click.option("--from", "start", metavar="YYYY-MM", help="Compare from this History month. [default: the "
+              "calibration baseline of --baseline or --model, else History's first month]")
+@click.option("--to", "end", metavar="YYYY-MM", help="Compare to this History month. [default: today's Partners sheet]")
+@click.option("--baseline", "baseline_ref", metavar="CALIBRATED.yaml",
+              help="A calibrated model whose stored cohort is the baseline (pscore calibrate or fit store it).")
+@scoring_options
+@user_errors
+def monitor_command(workbook_path: Path, output: Path, start: str | None, end: str | None, baseline_ref: str | None,
+                    model_ref: str, use_model_sheet: bool, as_of: str | None, sheet: str) -> None:
+    """Population stability (PSI) of every input and score between two periods, or since calibration,
+    with tier shares, coverage and anomaly counts: docs/monitoring.md."""
+    from xlplugin.monitor import run_monitor
+
+    suffix = output.suffix.lower()
+    if suffix not in (".xlsx", ".pdf"):
+        raise ValueError(f"{output}: the output must end in .xlsx or .pdf")
+    scored = _read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
+    with _step(f"Writing {output}"):
+        lines = run_monitor(scored, output, start=start, end=end, baseline=baseline_ref)
+    for line in lines:
+        click.echo(line)
+    click.echo(f"Wrote {output}")
 
 
 from xlplugin.governance_cli import register as _register_governance  # noqa: E402 - needs the groups above

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from scoring import drift
 from scoring.calibration import backtest as bt
 from scoring.calibration import maps as calibration
 from scoring.calibration import peers
@@ -199,6 +200,7 @@ def _calibrate(cohort: Cohort, model: ScoringModel, settings: Settings) -> Calib
         date=settings.date, horizon_months=settings.horizon_months, window_months=window,
         n=len(engaged), n_engaged=int(engaged.sum()), scorecard=predict.scorecard_hash(stored.spec),
         engagement=final_engagement, revenue=final_revenue, backtest=backtest, not_calibrated=left_out,
+        baseline=drift.baseline(drift.population(partners, stored, months=window)),
     )
     head_engagement_scores = fitted_test["engagement"] if settings.fit else scored.scores["engagement"][test]
     report = Report(

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from scoring.model.schema import Score, Strict
+from scoring.model.drift_schema import Baseline
 
 __all__ = ["DEFAULT_WINDOW_MONTHS", "Backtest", "Calibration", "EngagementMap", "Estimate", "Logistic", "RevenueBand", "RevenueMap"]
 
@@ -153,3 +154,5 @@ class Calibration(Strict):
     backtest: Backtest
     #: Metrics left out of every fit: no value, or one value only, among the partners with outcomes.
     not_calibrated: list[str] = Field(default=[], max_length=MAX_KNOTS)
+    #: The cohort's input and score distributions, for population stability (scoring.drift).
+    baseline: Baseline | None = None

@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Iterator
 
 from scoring.model.schema import Condition, LinearNorm, LogNorm, ModelSpec, PiecewiseNorm
+from scoring.model import anomalies_schema  # after the schema, which imports it
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -45,6 +46,7 @@ def check(spec: ModelSpec) -> list[Problem]:
         *_tiers(spec),
         *_rules(spec),
         *_budget(spec),
+        *anomalies_schema.check(spec),
     ]
 
 

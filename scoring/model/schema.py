@@ -265,6 +265,7 @@ class Playbook(Strict):
 from scoring.model.calibration_schema import Calibration  # noqa: E402
 from scoring.model.budget_schema import Budget  # noqa: E402
 from scoring.model.stability_schema import Stability  # noqa: E402
+from scoring.model.anomalies_schema import AnomalySettings  # noqa: E402
 
 
 class ModelSpec(Strict):
@@ -294,6 +295,7 @@ class ModelSpec(Strict):
     playbook: Playbook = Playbook()
     calibration: Calibration | None = None
     budget: Budget | None = None
+    anomalies: AnomalySettings = AnomalySettings()
     #: Left out of a dump while it holds only defaults, so a model without one writes as before.
     stability: Stability = Field(default=Stability(), exclude_if=lambda value: value == Stability())
 

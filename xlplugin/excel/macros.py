@@ -16,7 +16,8 @@ from typing import Any, Callable, Sequence
 
 import xlwings as xw
 
-from scoring import ModelError, score
+from scoring import ModelError
+from scoring.checked import score_checked
 
 from xlplugin.excel.args import ArgumentError, Grid, as_of_arg, cells, message, model_arg, table_arg
 from xlplugin.excel.init_workbook import AS_OF_CELL, LIVE
@@ -26,7 +27,7 @@ from xlplugin.workbook.package import MARKER
 from xlplugin.workbook.reader import WorkbookError, read_grid
 from xlplugin.workbook.writer import SCORES, output_frame
 from xlplugin.workbook.scorecard_inputs import EXTRA_SHEETS
-from xlplugin.workbook.pipeline import HISTORY_SHEET as HISTORY, ScoredInput
+from xlplugin.workbook.pipeline import HISTORY_SHEET as HISTORY, score_tables
 
 PARTNERS = "Partners"
 TITLE = "pscore"
@@ -41,7 +42,7 @@ def scores_sheet(partners: Grid, model: Grid | None, as_of: dt.date) -> list[lis
     partner with the same columns as ``pscore score`` writes."""
     scoring_model = model_arg(model)
     data = table_arg(partners, scoring_model)
-    result = score(data.frame, scoring_model, as_of=as_of)
+    result = score_checked(data.frame, scoring_model, as_of=as_of).result  # checked as pscore score does
     frame = output_frame(result)
     note = (f"Model {scoring_model.label} · scored as of {as_of.isoformat()} · {len(frame)} partners · "
             "run the pscore_score_workbook macro again after editing Partners or Model")
@@ -64,8 +65,7 @@ def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book
     partners = read_grid(sheets[PARTNERS], scoring_model, PARTNERS, source=book_path.name, unique_ids=True)
     history = (read_grid(sheets[HISTORY], scoring_model, HISTORY, source=book_path.name)
                if HISTORY in sheets else None)
-    result = score(partners.frame, scoring_model, as_of=as_of)
-    scored = ScoredInput(None, book_path, scoring_model, partners, history, result)
+    scored = score_tables(None, book_path, scoring_model, partners, history, as_of)
     rows, selected = list(partners.frame.index), set(selected_rows)
     chosen = [k for k, row in enumerate(rows) if row in selected] or list(range(len(rows)))
     cards = build_cards(job_inputs(scored, sheets), chosen, audience)

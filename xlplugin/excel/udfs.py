@@ -26,6 +26,7 @@ import pandas as pd
 import xlwings as xw
 
 from scoring import ModelError, ScoreResult, ScoringModel, score, staleness
+from scoring.checked import score_checked
 
 from xlplugin.excel.args import ArgumentError, Cell, Grid, aligned_cells, as_of_arg, calibrated, cell, choice_arg, line, message, model_arg, names_arg, row_layout, scalar, table_arg, table_cells, weights_arg
 from xlplugin.workbook.reader import SheetData, WorkbookError
@@ -79,11 +80,16 @@ def excel_function(**docs: str) -> Callable[[Callable], Callable]:
 
 
 def _score_table(table: Grid, model: Any, as_of: Any) -> tuple[SheetData, ScoreResult]:
+    """The table read and scored; its anomalies (outliers, impossible combinations, duplicates: a table
+    has no History) join the reading's records, and a value the model leaves out is left out."""
     scoring_model = model_arg(model)
     day = as_of_arg(as_of)
     data = table_arg(table, scoring_model)
-    found = staleness.at_scoring_date(data.frame, scoring_model, None, day)  # from <metric>_updated columns
-    return data, score(data.frame, scoring_model, as_of=day, stale=found.retain)
+    result, found, stale = score_checked(data.frame, scoring_model, as_of=day)  # stale by <metric>_updated columns
+    data.issues.extend(found.records(data.sheet, data.headers))
+    data.issues.extend(staleness.records(stale, data.frame, scoring_model, result.as_of, sheet=data.sheet,
+                                         headers=data.headers))
+    return data, result
 
 
 @excel_function(table=TABLE, model=MODEL, as_of=AS_OF, columns=COLUMNS)
@@ -121,9 +127,7 @@ def pscore_actions(table: Grid, model: Any = None, as_of: Any = None, columns: A
 def pscore_flags(table: Grid, model: Any = None, as_of: Any = None, columns: Any = None) -> Grid:
     """Data-quality records from reading and scoring the table; row and column count from its top-left cell."""
     data, result = _score_table(table, model, as_of)
-    found = staleness.at_scoring_date(data.frame, result.model, None, result.as_of)
-    stale = staleness.records(found, data.frame, result.model, result.as_of, sheet=data.sheet, headers=data.headers)
-    records = quality_records(result, data, [*data.issues, *stale])
+    records = quality_records(result, data, data.issues)
     return table_cells(records, names_arg(columns, FLAG_COLUMNS))
 
 

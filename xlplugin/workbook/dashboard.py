@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Font
 
 from scoring import ScoreResult
 from scoring.history import score_history
+from scoring.monitoring import shift_line, since_calibration
 
 from xlplugin.workbook.save import set_cell, title
 from xlplugin.workbook.reader import SheetData
@@ -24,6 +26,10 @@ BINS = list(range(0, 100, 10))
 def write(ws, result: ScoreResult, partners: SheetData, history: SheetData | None) -> None:
     frame = result.frame
     title(ws, "Dashboard", f"Model {result.model.label} · as of {result.as_of.isoformat()} · {len(frame)} partners")
+    shifted = shift_line(since_calibration(partners.frame, result.model, result.as_of))
+    if shifted:  # inputs moved away from the calibration's cohort: its predictions may no longer hold
+        set_cell(ws, 3, 1, shifted[0].upper() + shifted[1:] + " (pscore monitor shows what moved).").font = \
+            Font(bold=True, color="B0413E")
     tiers = [t.id for t in result.model.spec.tiers] + ["Unscored"]
     counts = frame["tier"].value_counts()
     row = _table(ws, 4, 1, ["tier", "partners"], [[t, int(counts.get(t, 0))] for t in tiers])

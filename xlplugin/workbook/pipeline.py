@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring import ScoreResult, ScoringModel, score, staleness
-from scoring.engine import to_date
+from scoring import ScoreResult, ScoringModel, staleness
+from scoring.anomalies import Anomalies
+from scoring.checked import score_checked
 
 from xlplugin.workbook import model_sheet
 from xlplugin.workbook import writer as scored_workbook
@@ -42,11 +43,15 @@ class ScoredInput:
     history: SheetData | None
     result: ScoreResult
     notes: list[str] = field(default_factory=list)  # e.g. a user's sheet named like one of pscore's
+    anomalies: Anomalies | None = None  # valid but implausible values (scoring.anomalies)
     stale: list[Issue] = field(default_factory=list)  # values older than their metric's interval
 
     @property
     def issues(self) -> list[Issue]:
-        return [*self.partners.issues, *(self.history.issues if self.history else []), *self.stale]
+        found = [] if self.anomalies is None else self.anomalies.records(
+            self.partners.sheet, self.partners.headers, history_sheet=self.history.sheet if self.history else HISTORY_SHEET,
+            history_headers=self.history.headers if self.history else None)
+        return [*self.partners.issues, *(self.history.issues if self.history else []), *found, *self.stale]
 
 
 def score_workbook(path: "str | Path", model: ScoringModel, as_of: dt.date | None = None,
@@ -61,11 +66,18 @@ def score_workbook(path: "str | Path", model: ScoringModel, as_of: dt.date | Non
         raise WorkbookError(f"{path}: no usable partners: sheet '{sheet}' has {len(partners.frame)} row(s) "
                             "but none with a partner_id")
     history = read_table(workbook, HISTORY_SHEET, model, source=path, optional=True) if sheet != HISTORY_SHEET else None
-    day = to_date(as_of)
-    found = staleness.at_scoring_date(partners.frame, model, history.frame if history is not None else None, day)
-    result = score(partners.frame, model, as_of=day, stale=found.retain)
-    stale = staleness.records(found, partners.frame, model, day, sheet=partners.sheet, headers=partners.headers)
-    return ScoredInput(workbook, path, model, partners, history, result, stale=stale)
+    return score_tables(workbook, path, model, partners, history, as_of)
+
+
+def score_tables(workbook: Book | None, path: "str | Path", model: ScoringModel, partners: SheetData,
+                 history: SheetData | None, as_of: dt.date | None = None) -> ScoredInput:
+    """Score tables already read, the one way (:func:`scoring.checked.score_checked`), keeping their
+    anomalies and stale values beside the scores for the Data quality sheet and the scorecards."""
+    checked = score_checked(partners.frame, model, history.frame if history is not None else None, as_of=as_of)
+    stale = staleness.records(checked.stale, partners.frame, model, checked.result.as_of, sheet=partners.sheet,
+                              headers=partners.headers)
+    return ScoredInput(workbook, Path(path), model, partners, history, checked.result, anomalies=checked.anomalies,
+                       stale=stale)
 
 
 def write_scored(scored: ScoredInput, path: "str | Path", in_place: bool = False) -> Path:

@@ -61,5 +61,5 @@ def _records(scored: ScoredInput) -> list[Record]:
     missing metric column noted for each partner (a scorecard speaks of one)."""
     partners = scored.partners
     rows = partners.frame.index
-    return quality.records(scored.result, partners.frame, [*partners.issues, *scored.stale], sheet=partners.sheet,
+    return quality.records(scored.result, partners.frame, scored.issues, sheet=partners.sheet,
                            headers=partners.headers, fold_absent=False, rows=rows)
