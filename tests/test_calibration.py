@@ -212,6 +212,11 @@ def test_a_calibration_refuses_a_scorecard_that_changed_since(calibrated):
     data["metrics"][0]["since"] = "2026-06-01"  # nor when a metric started to be recorded, nor its words
     data["metrics"][0]["label"], data["metrics"][0]["rationale"] = "Renamed", "Reworded."
     assert predict.scorecard_hash(from_dict(data, "ok").spec) == calibrated.spec.calibration.scorecard
+    data["anomalies"] = {"action": "keep", "outlier_threshold": 3}  # anomalies kept in the score
+    assert predict.scorecard_hash(from_dict(data, "ok").spec) == calibrated.spec.calibration.scorecard
+    for section, value in (("anomalies", {"action": "leave_out"}), ("stability", {"stale": "drop"})):
+        changed = {**data, section: value}  # values left out change the scores the maps were fitted to
+        assert predict.scorecard_hash(from_dict(changed, "ok").spec) != calibrated.spec.calibration.scorecard
     data["metrics"][0]["interval_days"] += 1  # how long a value stays fresh can change what is scored
     assert predict.scorecard_hash(from_dict(data, "ok").spec) != calibrated.spec.calibration.scorecard
 

@@ -39,11 +39,16 @@ DESCRIPTIVE_METRIC_FIELDS = ("label", "definition", "unit", "source", "owner", "
 def scorecard_hash(spec: ModelSpec) -> str:
     """Short hash of what decides the scores: unchanged by a new version number, changelog, tiers,
     playbook, a metric's descriptive fields or the calibration itself, changed by any weight,
-    normalisation, metric, stage or segment."""
+    normalisation, metric, stage or segment, and by the stale rule or anomaly settings once they
+    change values (decay or drop; leave_out): a model that keeps every value hashes as before."""
     data = spec.model_dump(mode="json", include=set(SCORECARD_FIELDS))
     for metric in data["metrics"]:
         for field in DESCRIPTIVE_METRIC_FIELDS:
             metric.pop(field, None)
+    if spec.stability.stale != "keep":  # a stale value moved toward the baseline or left out
+        data["stale"] = [spec.stability.stale, spec.stability.decay_half_life_days]
+    if spec.anomalies.action == "leave_out":  # which values are left out follows every threshold
+        data["anomalies"] = spec.anomalies.model_dump(mode="json")
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
