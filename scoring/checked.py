@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from scoring import staleness
+from scoring import stability, staleness
 from scoring.anomalies import Anomalies, detect
 from scoring.engine import score, to_date
 from scoring.model.load import ScoringModel, load_model
@@ -35,9 +35,11 @@ def score_checked(partners: pd.DataFrame, model: "ScoringModel | str" = "default
                   *, as_of: "dt.date | str | None" = None) -> Checked:
     """Check ``partners`` for anomalies and stale values (dated by ``<metric>_updated`` columns or the
     last ``history`` snapshot with a value), then score them with the values the model leaves out
-    blanked and its stale rule applied."""
+    blanked, its stale rule applied and its minimum observation period counted in ``history``."""
     model = load_model(model) if isinstance(model, str) else model
     day = to_date(as_of)
     found = detect(partners, model, history, as_of=day)
     stale = staleness.at_scoring_date(partners, model, history, day)
-    return Checked(score(found.screen(partners), model, as_of=day, stale=stale.retain), found, stale)
+    observations = stability.snapshots_at(partners, history, day)
+    result = score(found.screen(partners), model, as_of=day, stale=stale.retain, observations=observations)
+    return Checked(result, found, stale)

@@ -56,13 +56,16 @@ def score(
     model: "ScoringModel | str" = "default",
     as_of: "dt.date | str | None" = None,
     stale: "dict[str, np.ndarray] | None" = None,
+    observations: "np.ndarray | None" = None,
 ) -> ScoreResult:
     """Score every partner in ``partners`` (one row each, metric columns named by metric id).
 
     Missing metric columns or cells are tolerated: weights re-normalise over what is present and the
     partner is flagged. ``as_of`` (default today) fixes each partner's maturity stage. ``stale``
     (metric id -> per-partner factor, from :func:`scoring.staleness.assess`) applies the model's
-    rule for values older than their interval.
+    rule for values older than their interval. ``observations`` (History snapshots per partner up to
+    ``as_of``, from :func:`scoring.stability.snapshots_at`) applies the model's minimum observation
+    period to the ``provisional`` flag.
     """
     if not isinstance(partners, pd.DataFrame):
         raise TypeError("partners must be a pandas DataFrame with one row per partner")
@@ -105,6 +108,7 @@ def score(
     row_flags = flags.row_flags(
         c.spec, coverage=total_coverage, no_data=np.isnan(scores["composite"]),
         unknown_segment=np.logical_or.reduce(list(member.unknown.values())), months=months,
+        observations=observations,
     )
     columns = {
         "partner_id": _column(table, "partner_id"),

@@ -65,8 +65,11 @@ def unrecorded(c: Compiled, starts: np.ndarray, missing: np.ndarray) -> list[Unr
     return found
 
 
-def row_flags(spec: ModelSpec, *, coverage, no_data, unknown_segment, months) -> dict[str, np.ndarray]:
-    """Row-level flags as boolean arrays keyed by flag name."""
+def row_flags(spec: ModelSpec, *, coverage, no_data, unknown_segment, months, observations=None) -> dict[str, np.ndarray]:
+    """Row-level flags as boolean arrays keyed by flag name. ``observations`` (History snapshots per
+    partner, None without History) makes a score provisional below the model's ``stability.min_periods``
+    too, besides the months rule."""
+    too_few = False if observations is None else np.asarray(observations) < spec.stability.min_periods
     with np.errstate(invalid="ignore"):
         return {
             "no_data": no_data,
@@ -74,7 +77,7 @@ def row_flags(spec: ModelSpec, *, coverage, no_data, unknown_segment, months) ->
             "unknown_segment": unknown_segment,
             "missing_onboarding_start": np.isnan(months),
             "future_onboarding_start": months < 0,
-            "provisional": months < spec.provisional.min_months,
+            "provisional": (months < spec.provisional.min_months) | too_few,
         }
 
 
@@ -133,7 +136,9 @@ def table(c: Compiled, core, partner_ids, coverage) -> pd.DataFrame:
         if name == "unknown_segment":
             continue
         r = np.flatnonzero(rows[name])
-        fields = {"minimum": spec.coverage.minimum, "months": spec.provisional.min_months}
+        periods = spec.stability.min_periods
+        fields = {"minimum": spec.coverage.minimum, "months": spec.provisional.min_months,
+                  "periods": f" or fewer than {periods} History snapshots" if periods else ""}
         if name == "low_coverage":  # the coverage differs per partner
             texts = [wording(name, coverage=coverage[i], **fields) for i in r]
             problems, action = [t[0] for t in texts], texts[0][1] if texts else ""

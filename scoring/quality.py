@@ -35,7 +35,7 @@ _FLAG_TEXT: dict[str, tuple[str, str, bool]] = {
     "unknown_segment": ("not a {column} the model knows ({known})", "scored with the base weights", True),
     "missing_onboarding_start": ("no usable onboarding start date", "scored in the first stage", True),
     "future_onboarding_start": ("onboarding starts after the scoring date", "scored in the first stage", False),
-    "provisional": ("fewer than {months:g} months since onboarding start", "score shown as provisional", False),
+    "provisional": ("fewer than {months:g} months since onboarding start{periods}", "score shown as provisional", False),
 }
 #: A metric with a ``since`` date, blank for partners onboarded before it: one record per sheet, not
 #: one per partner (the programme did not record it for them; see :func:`scoring.flags.unrecorded`).

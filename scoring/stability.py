@@ -22,9 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.model.schema import ModelSpec
+import pandas as pd
 
-__all__ = ["Stabilised", "stabilise"]
+from scoring.cells import is_null
+from scoring.model.schema import ModelSpec
+from scoring.staleness import day_column
+
+__all__ = ["Stabilised", "snapshots_at", "stabilise"]
 
 
 @dataclass(frozen=True)
@@ -133,3 +137,18 @@ def _guardrail(smoothed: np.ndarray, fixes: np.ndarray, limit: float | None) -> 
         out[:, t] = np.where(has, now, np.nan)
         last = now
     return out, held
+
+
+def snapshots_at(partners: pd.DataFrame, history: pd.DataFrame | None, as_of) -> np.ndarray | None:
+    """History snapshots of each partner up to ``as_of`` (the scoring date's own month counts), what
+    the minimum observation period counts; None without a usable History, so only the months rule
+    applies then."""
+    if history is None or not len(history) or not {"partner_id", "period"} <= set(history.columns):
+        return None
+    periods = day_column(history["period"])
+    month_end = (np.datetime64(as_of, "M") + 1).astype("datetime64[D]") - 1
+    usable = ~np.isnat(periods) & (periods <= month_end) & history["partner_id"].notna().to_numpy()
+    counts = history.loc[usable, "partner_id"].astype(str).value_counts()
+    ids = partners["partner_id"] if "partner_id" in partners.columns else pd.Series([None] * len(partners))
+    keys = ["" if is_null(i) else str(i) for i in ids]
+    return counts.reindex(keys, fill_value=0).to_numpy()

@@ -102,6 +102,26 @@ def test_fewer_history_periods_than_the_minimum_is_provisional(model_dict):
     assert out.observations.tolist() == [1, 2, 3, 4, 1]
 
 
+def test_the_minimum_observation_period_makes_todays_score_provisional_too(model_dict):
+    """pscore score, the table functions and the macros count each partner's History snapshots up to the
+    scoring date: a year-old partner with two snapshots is provisional under min_periods 3."""
+    from scoring.checked import score_checked
+    from scoring.quality import records
+
+    model = with_stability(model_dict, min_periods=3)
+    rows = partners({}, {}, {})  # 12 months since onboarding start: final by the months rule
+    snaps = pd.DataFrame([{**rows.iloc[i].to_dict(), "period": dt.date(2026, m, 28)}
+                          for i, months in ((0, (8, 9)), (1, (7, 8, 9))) for m in months])
+    result = score_checked(rows, model, snaps, as_of=AS_OF).result
+    assert result["provisional"].tolist() == [True, False, True]  # P3: no snapshot in the History kept
+    assert score_checked(rows, model, None, as_of=AS_OF).result["provisional"].tolist() == [False] * 3  # no History
+    found = [r for r in records(result, rows) if r.flag == "provisional"]
+    assert [r.partner for r in found] == ["P1", "P3"]
+    assert found[0].problem == "fewer than 3 months since onboarding start or fewer than 3 History snapshots"
+    default = score_checked(rows, load_model("default"), snaps, as_of=AS_OF).result
+    assert not default["provisional"].any()  # without the section only the months rule applies
+
+
 def test_the_history_table_marks_provisional_tiers_and_uses_the_smoothed_composite(model_dict):
     model = with_stability(model_dict, min_periods=2, smoothing={"method": "moving_average", "periods": 2})
     rows = partners({"deals_won": 0, "pipeline_value": 0}, {})
