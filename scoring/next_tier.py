@@ -133,7 +133,7 @@ def paths_to_next_tier(partners: pd.DataFrame, model: "ScoringModel | str" = "de
     out: list[Path | None] = []
     at = 0
     for i, next_tier, threshold, candidates in plans:
-        base = composite[at]
+        base = float(composite[at])
         at += 1
         options = []
         for j, values in candidates:
