@@ -18,10 +18,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from scoring import cells
 from scoring.history import STALE_DAYS, TREND_SCORES
 from scoring.next_tier import MAX_STEPS, Path
+from scoring.percentiles import MIN_SEGMENT_SIZE
 
-__all__ = ["FLAT_SLOPE", "TREND_MONTHS", "Previous", "Standing", "monthly_trend", "ordinal", "scores_at", "summary"]
+__all__ = ["FLAT_SLOPE", "TREND_MONTHS", "Previous", "Standing", "Trend", "after_actions", "metric_benchmarks", "metric_value",
+           "monthly_trend", "ordinal", "scores_at", "summary", "value_at"]
 
 #: Months of History (up to the scoring date) the trend line is fitted over.
 TREND_MONTHS = 6
@@ -85,11 +88,21 @@ def scores_at(history_scores: pd.DataFrame, partner_ids: Sequence, day: dt.date,
     return out
 
 
+@dataclass(frozen=True)
+class Trend:
+    """A least-squares line through monthly scores: its slope (points a month), the number of
+    points it was fitted on, and its ends (month, fitted value) for drawing."""
+
+    slope: float
+    n: int
+    start: tuple[float, float]
+    end: tuple[float, float]
+
+
 def monthly_trend(points: Sequence[tuple[float, float | None]], months_now: float | None,
-                  window: float = TREND_MONTHS) -> tuple[float, int] | None:
-    """Least-squares slope (composite points a month) of ``points`` (months since start, composite)
-    over the last ``window`` months up to ``months_now``, with the number of points used; None
-    with fewer than three scored points."""
+                  window: float = TREND_MONTHS) -> Trend | None:
+    """The least-squares line of ``points`` (months since start, value) over the last ``window``
+    months up to ``months_now``; None with fewer than three values."""
     if months_now is None or (isinstance(months_now, float) and math.isnan(months_now)):
         return None
     used = [(m, v) for m, v in points if v is not None and not math.isnan(v) and months_now - window - 1e-9 <= m <= months_now + 1e-9]
@@ -99,8 +112,9 @@ def monthly_trend(points: Sequence[tuple[float, float | None]], months_now: floa
     y = np.array([v for _, v in used], dtype=float)
     if np.ptp(x) <= 0:
         return None
-    slope = float(np.polyfit(x, y, 1)[0])
-    return slope, len(used)
+    slope, intercept = (float(v) for v in np.polyfit(x, y, 1))
+    lo, hi = float(x.min()), float(x.max())
+    return Trend(slope, len(used), (lo, intercept + slope * lo), (hi, intercept + slope * hi))
 
 
 def ordinal(value: float) -> str:
@@ -111,7 +125,7 @@ def ordinal(value: float) -> str:
 
 
 def summary(standing: Standing, previous: Previous | None, path: Path | None, *,
-            reasons: Sequence[tuple[str, float]] | None = None, trend: tuple[float, int] | None = None,
+            reasons: Sequence[tuple[str, float]] | None = None, trend: Trend | None = None,
             top_tier: bool = False) -> list[str]:
     """The executive summary's sentences, in reading order."""
     out = [_where(standing)]
@@ -155,12 +169,13 @@ def _change(s: Standing, p: Previous) -> str:
     return f"Since the end of {p.label} the composite score {moved}{tier}."
 
 
-def _trend(trend: tuple[float, int]) -> str:
-    slope, n = trend
+def _trend(trend: Trend) -> str:
+    slope, n = trend.slope, trend.n
     if abs(slope) < FLAT_SLOPE:
-        return f"Over the last {n} monthly scores the composite has been flat (within {FLAT_SLOPE:g} points a month)."
-    return (f"Over the last {n} monthly scores the composite has been {'rising' if slope > 0 else 'falling'} "
-            f"by about {abs(slope):.1f} points a month.")
+        return (f"Over the last {TREND_MONTHS} months ({n} scores) the composite has been flat "
+                f"(within {FLAT_SLOPE:g} points a month).")
+    return (f"Over the last {TREND_MONTHS} months ({n} scores) the composite has been "
+            f"{'rising' if slope > 0 else 'falling'} by about {abs(slope):.1f} points a month.")
 
 
 def _next(s: Standing, path: Path | None, top_tier: bool) -> str:
@@ -180,3 +195,61 @@ def _next(s: Standing, path: Path | None, top_tier: bool) -> str:
 
 def _score(value: float | None) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}"
+
+
+def metric_benchmarks(partners: pd.DataFrame, segments: Sequence, metric_ids: Sequence[str],
+                      min_size: int = MIN_SEGMENT_SIZE) -> dict[str, dict[str, tuple[float, int]]]:
+    """Per metric, per segment: the median of the metric's readable values and how many partners
+    have one; a segment with fewer than ``min_size`` values is left out (its median would give a
+    partner's figure away)."""
+    segment = np.array([s if isinstance(s, str) else "" for s in segments], dtype=object)
+    out: dict[str, dict[str, tuple[float, int]]] = {}
+    for metric_id in metric_ids:
+        if metric_id not in partners.columns:
+            continue
+        values = np.array([_number(v) for v in partners[metric_id]], dtype=float)
+        found: dict[str, tuple[float, int]] = {}
+        for name in sorted(set(segment) - {""}):
+            mine = values[(segment == name) & ~np.isnan(values)]
+            if len(mine) >= min_size:
+                found[name] = (float(np.median(mine)), int(len(mine)))
+        out[metric_id] = found
+    return out
+
+
+def metric_value(value) -> float | None:
+    """A metric cell as a number (see :func:`scoring.cells.number`), None when it is not one."""
+    found = _number(value)
+    return None if math.isnan(found) else found
+
+
+def _number(value) -> float:
+    found = cells.number(value)[0]
+    return float(found) if type(found) is float else math.nan
+
+
+def after_actions(points: Sequence[tuple[dt.date, float | None]], dates: Sequence[dt.date | None],
+                  composite_now: float | None) -> list[tuple[float | None, float | None]]:
+    """For each action date: the composite at the latest scored snapshot on or before it (from
+    ``points``, (period, composite)) and the change from there to ``composite_now``; (None, None)
+    without such a snapshot."""
+    ordered = sorted((p, v) for p, v in points if p is not None and v is not None and not math.isnan(v))
+    out = []
+    for day in dates:
+        before = [v for p, v in ordered if day is not None and p <= day]
+        if not before or composite_now is None:
+            out.append((None, None))
+            continue
+        out.append((round(before[-1], 1), round(composite_now - round(before[-1], 1), 1)))
+    return out
+
+
+def value_at(points: Sequence[tuple[dt.date | None, float | None]], day: dt.date,
+             max_age_days: int = STALE_DAYS) -> float | None:
+    """The value of the latest (period, value) on or before ``day`` and not older than
+    ``max_age_days``, as :func:`scores_at` picks a quarter-end snapshot; None without one."""
+    found = [(p, v) for p, v in points if p is not None and p <= day and (day - p).days <= max_age_days]
+    if not found:
+        return None
+    value = max(found, key=lambda f: f[0])[1]
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value

@@ -14,7 +14,7 @@ from scoring import score
 from scoring import programme_review as programme
 from scoring.next_tier import QUARTER_DAYS, paths_to_next_tier, shown_value
 from scoring.quarters import Quarter, quarter_of
-from scoring.review import Previous, Standing, monthly_trend, scores_at, summary
+from scoring.review import Previous, Standing, Trend, after_actions, metric_benchmarks, monthly_trend, scores_at, summary
 
 from tests.conftest import AS_OF, TYPICAL, partners, started
 
@@ -145,7 +145,7 @@ STANDING = Standing(name="Acme", tier="B", tier_label="Develop", composite=64.2,
 
 def test_the_summary_says_where_the_partner_stands_and_what_changed():
     previous = Previous("Q3 2026", dt.date(2026, 9, 30), dt.date(2026, 9, 30), composite=59.1, tier="C")
-    text = " ".join(summary(STANDING, previous, None, trend=(1.26, 6)))
+    text = " ".join(summary(STANDING, previous, None, trend=Trend(1.26, 6, (0, 0), (6, 7.56))))
     assert ("Acme is in tier B (Develop) with a composite score of 64.2 (revenue 68.0, engagement 58.3); "
             "Revenue at risk. That is the 72nd percentile of reseller partners.") in text
     assert "Since the end of Q3 2026 the composite score rose 5.1 points from 59.1, moving up from tier C to tier B." in text
@@ -155,7 +155,7 @@ def test_the_summary_says_where_the_partner_stands_and_what_changed():
 def test_the_ledger_reasons_replace_the_trend_when_given():
     previous = Previous("Q3 2026", dt.date(2026, 9, 30), None)
     text = " ".join(summary(STANDING, previous, None, reasons=[("Deals won", 3.2), ("Responsiveness", -1.0)],
-                            trend=(1.0, 6)))
+                            trend=Trend(1.0, 6, (0, 0), (6, 6))))
     assert "The main reasons: Deals won +3.2; Responsiveness -1.0." in text and "a month" not in text
     assert "There is no score for the end of Q3 2026" in text
 
@@ -170,10 +170,12 @@ def test_the_summary_names_the_path(model):
 
 
 def test_monthly_trend_is_a_least_squares_slope():
-    slope, n = monthly_trend([(1, 40.0), (2, 42.0), (3, 44.0), (4, None), (5, 48.0)], 5.0)
-    assert n == 4 and slope == pytest.approx(2.0)
+    found = monthly_trend([(1, 40.0), (2, 42.0), (3, 44.0), (4, None), (5, 48.0)], 5.0)
+    assert found.n == 4 and found.slope == pytest.approx(2.0)
+    assert found.start == (1.0, pytest.approx(40.0)) and found.end == (5.0, pytest.approx(48.0))
     assert monthly_trend([(1, 40.0), (5, 48.0)], 5.0) is None
-    assert monthly_trend([(0, 10.0), (10, 40.0), (11, 41.0), (12, 42.0)], 12.0, window=6) == (pytest.approx(1.0), 3)
+    last = monthly_trend([(0, 10.0), (10, 40.0), (11, 41.0), (12, 42.0)], 12.0, window=6)
+    assert (last.slope, last.n) == (pytest.approx(1.0), 3)
 
 
 def test_scores_at_takes_the_latest_recent_snapshot():
@@ -211,3 +213,15 @@ def test_programme_tables_add_up(model):
     assert programme.model_health(result) is None
     flags = programme.quality_summary(result)
     assert flags.loc[flags["flag"] == "missing", "partners"].iloc[0] == 1
+
+
+def test_metric_benchmarks_are_segment_medians_of_large_enough_segments():
+    frame = pd.DataFrame({"deals_won": [1, 2, 3, 4, 5, "6", None, 7], "partner_type": ["r"] * 7 + ["i"]})
+    found = metric_benchmarks(frame, frame["partner_type"], ["deals_won", "absent"], min_size=5)
+    assert found == {"deals_won": {"r": (3.5, 6)}}
+
+
+def test_after_actions_compares_the_snapshot_before_each_action_with_now():
+    points = [(dt.date(2026, 5, 31), 40.04), (dt.date(2026, 6, 30), 45.0), (dt.date(2026, 7, 31), None)]
+    found = after_actions(points, [dt.date(2026, 7, 15), dt.date(2026, 5, 1), None], 50.0)
+    assert found == [(45.0, 5.0), (None, None), (None, None)]
