@@ -8,17 +8,19 @@ the figures in the pack are the figures of the Scores sheet.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from scoring import cells
 from scoring.compiled import OUTCOMES
 from scoring.engine import UNSCORED
 from scoring.percentiles import MIN_SEGMENT_SIZE
 from scoring.result import ScoreResult
 
-__all__ = ["NO_SCORE", "ModelHealth", "coaching", "forecast_rollup", "low_fit", "migration", "model_health",
+__all__ = ["NO_SCORE", "ModelHealth", "coaching", "forecast_rollup", "interventions_summary", "low_fit", "migration", "model_health",
            "movers", "quality_summary", "segment_scores", "tier_distribution", "watch_list"]
 
 #: Row of the migration matrix for partners without a score at the previous quarter's end.
@@ -212,3 +214,32 @@ def quality_summary(result: ScoreResult) -> pd.DataFrame:
                          "records": [len(g) for _, g in grouped],
                          "partners": [int(g["row"].nunique()) for _, g in grouped]}).sort_values(
         ["partners", "flag"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def interventions_summary(interventions: pd.DataFrame | None, since, until) -> pd.DataFrame | None:
+    """Actions recorded on the Interventions sheet from ``since`` to ``until``: per action, how many
+    partners and records, and how many are done; None without the sheet or such records."""
+    if interventions is None or interventions.empty or "action" not in interventions or "date" not in interventions:
+        return None
+    days = [_day(d) for d in interventions["date"]]
+    keep = np.array([d is not None and since <= d <= until for d in days], dtype=bool)
+    found = interventions[keep]
+    if found.empty:
+        return None
+    action = found["action"].map(lambda a: "" if cells.is_null(a) else str(a).strip())
+    status = (found["status"] if "status" in found else pd.Series([""] * len(found), index=found.index))
+    done = status.map(lambda s: "" if cells.is_null(s) else str(s).strip().casefold()) == "done"
+    table = pd.DataFrame({"action": action, "partner_id": found["partner_id"].astype(str), "done": done})
+    table = table[table["action"] != ""]
+    if table.empty:
+        return None
+    grouped = table.groupby("action", sort=True)
+    return pd.DataFrame({"action": list(grouped.groups), "records": [len(g) for _, g in grouped],
+                         "partners": [g["partner_id"].nunique() for _, g in grouped],
+                         "done": [int(g["done"].sum()) for _, g in grouped]}).sort_values(
+        ["records", "action"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _day(value):
+    found = cells.date(value)[0]
+    return found if isinstance(found, dt.date) else None
