@@ -229,14 +229,15 @@ def _metric_section(ids: Sequence[str], title: str, key: str) -> Callable[[_Cont
             points = [(m, v) for m, v, _ in series_points]
             if now is not None and ctx.card["months"] is not None:
                 points.append((ctx.card["months"], now))
-            trend = monthly_trend(points, ctx.card["months"]) if len(points) >= 3 else None
+            valued = sum(v is not None for _, v in points)
+            trend = monthly_trend(points, ctx.card["months"]) if valued >= 3 else None
             chart = qbr_charts.series(points, trend=(trend.start, trend.end) if trend else None,
                                       fmt=_axis(metric.unit), width=170, height=78, title=metric.label)
             rows.append({"label": metric.label, "unit": metric.unit, "now": shown_value(now, metric.unit),
                          "previous": shown_value(previous, metric.unit) if previous is not None else "–",
                          "benchmark": shown_value(bench[0], metric.unit) if bench else "–",
                          "direction": "lower is better" if metric.direction == "lower" else "",
-                         "chart": Markup(chart) if len(points) >= 2 else None})
+                         "chart": Markup(chart) if valued >= 2 else None})
         if series_points_used(b, ctx.pid, shown):
             ctx.uses("History")
         return {"title": title, "rows": rows, "segment": segment, "key": key,
