@@ -16,6 +16,7 @@ from reports.charts import (GREY, GRID, INK, MUTED, NAVY, RULE, SMALL, VALUE, WH
                             _polyline, _rect, _svg, _text, _width)
 
 TREND = "#2a7f62"
+DOTS = 8  # more points than this: a dot only at each end of a line
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
@@ -73,11 +74,13 @@ def series(points: Sequence[tuple[float, float | None]], *, trend: tuple[tuple[f
         parts.append(_text(x_of(month), bottom + 11, str(month), SMALL, MUTED, "middle"))
     if not values:
         parts.append(_text((left + right) / 2, (top + bottom) / 2, "No values yet", SMALL, MUTED, "middle"))
+    dots = []  # a dot per month while they stay apart, else only where a run of values starts and ends
     for _, run in groupby(points, key=lambda p: p[1] is None):
         xy = [(x_of(m), y_of(v)) for m, v in run if v is not None]
         if len(xy) > 1:
             parts.append(_polyline(xy, NAVY, ""))
-        parts.extend(_marker("circle", x, y, NAVY) for x, y in xy)
+        dots.extend(xy if len(points) <= DOTS else xy[:1] + xy[-1:] if xy else [])
+    parts.extend(_marker("circle", x, y, NAVY) for x, y in dots)
     if trend is not None:
         (m0, v0), (m1, v1) = trend
         parts.append(_line(x_of(m0), y_of(v0), x_of(m1), y_of(v1), TREND, 1.4, "1.5 2"))
