@@ -36,4 +36,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_reports.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv demo/*.yaml demo/scorecards demo/scorecards-*
+	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv demo/*.yaml demo/*.pdf demo/scorecards demo/scorecards-*
