@@ -35,7 +35,7 @@ from reports import card as scorecard
 from reports import qbr_charts
 from reports.job import Inputs
 
-__all__ = ["ENGAGEMENT_METRICS", "PIPELINE_METRICS", "Review", "build_packs"]
+__all__ = ["ENGAGEMENT_METRICS", "PIPELINE_METRICS", "Review", "build_packs", "history_until"]
 
 #: The pipeline-and-revenue section's metrics, and the engagement section's, in the order shown
 #: (those the model has; a section whose metrics the model lacks is left out).
@@ -70,12 +70,21 @@ def build_packs(review: Review, positions: Sequence[int], audience: str) -> list
 
 
 def _history_scores(inputs: Inputs, positions: list[int]) -> pd.DataFrame | None:
-    """History scored for the selected partners only (a few packs from a large workbook)."""
-    if inputs.history is None or "period" not in inputs.history:
+    """History up to the scoring date (a past quarter is reviewed without what came after), scored
+    for the selected partners only (a few packs from a large workbook)."""
+    frame = history_until(inputs.history, inputs.result.as_of)
+    if frame is None:
         return None
     ids = set(np.asarray(inputs.result["partner_id"], dtype=object)[positions].astype(str))
-    frame = inputs.history
     return score_history(frame[frame["partner_id"].astype(str).isin(ids)], inputs.partners, inputs.result.model)
+
+
+def history_until(history: pd.DataFrame | None, day: dt.date) -> pd.DataFrame | None:
+    """The History rows whose period is on or before ``day``; None without a History sheet."""
+    if history is None or "period" not in history:
+        return None
+    keep = [(found := _date(p)) is not None and found <= day for p in history["period"]]
+    return history[keep]
 
 
 class _Batch:
@@ -238,7 +247,7 @@ def _metric_section(ids: Sequence[str], title: str, key: str) -> Callable[[_Cont
                          "benchmark": shown_value(bench[0], metric.unit) if bench else "–",
                          "direction": "lower is better" if metric.direction == "lower" else "",
                          "chart": Markup(chart) if valued >= 2 else None})
-        if series_points_used(b, ctx.pid, shown):
+        if _uses_history(b, ctx.pid, shown):
             ctx.uses("History")
         return {"title": title, "rows": rows, "segment": segment, "key": key,
                 "previous_label": f"End of {b.quarter.previous().label}"}
@@ -246,7 +255,7 @@ def _metric_section(ids: Sequence[str], title: str, key: str) -> Callable[[_Cont
     return build
 
 
-def series_points_used(b: _Batch, pid: str, shown: Sequence[str]) -> bool:
+def _uses_history(b: _Batch, pid: str, shown: Sequence[str]) -> bool:
     return any(b.raw.get(pid, {}).get(m) for m in shown)
 
 
@@ -311,8 +320,8 @@ SECTIONS: list[tuple[str, Callable[[_Context], dict[str, Any] | None]]] = [
 def _metric_history(inputs: Inputs, ids: Sequence[str], metric_ids: Sequence[str]
                     ) -> dict[str, dict[str, list[tuple[float, float | None, dt.date]]]]:
     """Per partner and metric: (months since start, value, period) of each History snapshot."""
-    history = inputs.history
-    if history is None or history.empty or "period" not in history:
+    history = history_until(inputs.history, inputs.result.as_of)
+    if history is None or history.empty:
         return {}
     wanted = set(ids)
     mine = history[history["partner_id"].astype(str).isin(wanted)]

@@ -28,7 +28,7 @@ def _ticks(lo: float, hi: float) -> list[float]:
     step = 10 ** math.floor(math.log10(raw))
     step = next(s * step for s in (1, 2, 2.5, 5, 10) if s * step >= raw)
     first = math.floor(lo / step) * step
-    return [round(first + k * step, 10) for k in range(int((hi - first) / step + 1e-9) + 1)]
+    return [round(first + k * step, 10) + 0.0 for k in range(int((hi - first) / step + 1e-9) + 1)]  # never -0
 
 
 def series(points: Sequence[tuple[float, float | None]], *, trend: tuple[tuple[float, float], tuple[float, float]] | None = None,

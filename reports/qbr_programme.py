@@ -22,7 +22,7 @@ from scoring.quarters import Quarter
 from scoring.review import scores_at
 
 from reports import qbr_charts
-from reports.qbr import Review
+from reports.qbr import Review, history_until
 
 __all__ = ["MOVERS", "build_programme"]
 
@@ -55,8 +55,9 @@ class _Context:
         self.quarter: Quarter = review.quarter
         self.used: list[str] = []
         self.history = None
-        if inputs.history is not None and "period" in inputs.history and not inputs.history.empty:
-            self.history = score_history(inputs.history, inputs.partners, result.model)
+        rows = history_until(inputs.history, result.as_of)
+        if rows is not None and not rows.empty:
+            self.history = score_history(rows, inputs.partners, result.model)
         ids = np.asarray(result["partner_id"], dtype=object)
         self.previous = scores_at(self.history, ids, self.quarter.previous().end) if self.history is not None else None
         if self.previous is not None and self.previous["period"].isna().all():

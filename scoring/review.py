@@ -24,7 +24,7 @@ from scoring.next_tier import MAX_STEPS, Path
 from scoring.percentiles import MIN_SEGMENT_SIZE
 
 __all__ = ["FLAT_SLOPE", "TREND_MONTHS", "Previous", "Standing", "Trend", "after_actions", "metric_benchmarks", "metric_value",
-           "monthly_trend", "ordinal", "scores_at", "summary", "value_at"]
+           "monthly_trend", "ordinal", "partners_at", "scores_at", "summary", "value_at"]
 
 #: Months of History (up to the scoring date) the trend line is fitted over.
 TREND_MONTHS = 6
@@ -253,3 +253,36 @@ def value_at(points: Sequence[tuple[dt.date | None, float | None]], day: dt.date
         return None
     value = max(found, key=lambda f: f[0])[1]
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def partners_at(partners: pd.DataFrame, history: pd.DataFrame | None, day: dt.date, metric_ids: Sequence[str],
+                max_age_days: int = STALE_DAYS) -> tuple[pd.DataFrame, np.ndarray]:
+    """The partner sheet as it stood on ``day``, for a review of a quarter that has ended: each
+    partner's metric values from its latest History snapshot on or before ``day`` (not older than
+    ``max_age_days``), its sheet values where it has none. Same rows and index as ``partners``;
+    with which rows were taken from History."""
+    out = partners.copy()
+    taken = np.zeros(len(partners), dtype=bool)
+    if history is None or history.empty or "period" not in history or "partner_id" not in partners:
+        return out, taken
+    periods = [_day(p) for p in history["period"]]
+    keep = [p is not None and p <= day and (day - p).days <= max_age_days for p in periods]
+    found = history[keep].assign(_period=[p for p, k in zip(periods, keep) if k])
+    found = found.assign(_id=found["partner_id"].astype(str)).sort_values("_period", kind="stable")
+    found = found.drop_duplicates("_id", keep="last").set_index("_id")
+    ids = [cells.text(p)[0] or "" for p in partners["partner_id"]]
+    where = found.index.get_indexer(ids)
+    taken = where >= 0
+    for metric_id in metric_ids:
+        if metric_id not in found.columns:
+            continue
+        values = (out[metric_id].to_numpy(dtype=object, copy=True) if metric_id in out
+                  else np.full(len(out), None, dtype=object))
+        values[taken] = found[metric_id].to_numpy(dtype=object)[where[taken]]
+        out[metric_id] = pd.Series(values, index=out.index, dtype=object).infer_objects()
+    return out, taken
+
+
+def _day(value) -> dt.date | None:
+    found = cells.date(value)[0]
+    return found if isinstance(found, dt.date) else None

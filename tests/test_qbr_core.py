@@ -14,7 +14,8 @@ from scoring import score
 from scoring import programme_review as programme
 from scoring.next_tier import QUARTER_DAYS, paths_to_next_tier, shown_value
 from scoring.quarters import Quarter, quarter_of
-from scoring.review import Previous, Standing, Trend, after_actions, metric_benchmarks, monthly_trend, scores_at, summary
+from scoring.review import (Previous, Standing, Trend, after_actions, metric_benchmarks, monthly_trend, partners_at,
+                            scores_at, summary)
 
 from tests.conftest import AS_OF, TYPICAL, partners, started
 
@@ -225,3 +226,14 @@ def test_after_actions_compares_the_snapshot_before_each_action_with_now():
     points = [(dt.date(2026, 5, 31), 40.04), (dt.date(2026, 6, 30), 45.0), (dt.date(2026, 7, 31), None)]
     found = after_actions(points, [dt.date(2026, 7, 15), dt.date(2026, 5, 1), None], 50.0)
     assert found == [(45.0, 5.0), (None, None), (None, None)]
+
+
+def test_partners_at_takes_each_partners_snapshot_of_the_day():
+    frame = pd.DataFrame({"partner_id": ["P1", "P2", "P3"], "deals_won": [9, 9, 9], "region": ["NA"] * 3},
+                         index=[2, 3, 4])
+    history = pd.DataFrame({"partner_id": ["P1", "P1", "P2", "P3"], "deals_won": [1, 2, 3, 4],
+                            "period": ["2026-08-31", "2026-09-30", "2026-10-31", "2026-05-31"]})
+    found, taken = partners_at(frame, history, dt.date(2026, 9, 30), ["deals_won", "pipeline_value"])
+    assert list(taken) == [True, False, False]
+    assert list(found["deals_won"]) == [2, 9, 9] and list(found.index) == [2, 3, 4]
+    assert list(found["region"]) == ["NA"] * 3 and "pipeline_value" not in found

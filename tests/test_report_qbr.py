@@ -177,11 +177,17 @@ def test_a_folder_of_packs_is_the_same_bytes_with_one_or_two_workers(demo_book, 
                                                        "P00003_Keystone-Insight-Associates.pdf"]
 
 
-def test_one_partner_pack_by_quarter(demo_book, tmp_path):
+def test_one_partner_pack_by_quarter(demo_book, scored, tmp_path):
+    """A quarter History has moved past is reviewed as it stood: History scored at both quarter ends."""
     out = tmp_path / "p.pdf"
     done = pscore("report", "qbr", str(demo_book), "--partner", "P00008", "--quarter", "2026Q3", "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert "Q3 2026 as of 2026-09-30" in done.stdout
+    assert "Q3 2026 as of 2026-09-30" in done.stdout and "reviewed on their History snapshot of 2026-09-30" in done.stderr
+    history = score_history(scored.history.frame, scored.partners.frame, scored.model)
+    ends = [scores_at(history, ["P00008"], day)["composite_score"].iloc[0]
+            for day in (dt.date(2026, 9, 30), dt.date(2026, 6, 30))]
+    summary = flat(pdf_text(out))
+    assert f"composite score of {ends[0]:.1f}" in summary and f"from {ends[1]:.1f}" in summary
     reader = PdfReader(out)
     text = flat("\n".join(p.extract_text() for p in reader.pages))
     assert "Quarterly business review · Q3 2026" in text or "QUARTERLY BUSINESS REVIEW · Q3 2026" in text

@@ -2,28 +2,64 @@
 programme's QBR pack, one partner's pack, or a folder of partners' packs (:mod:`reports.qbr_job`).
 
 The quarter sets the dates: ``--quarter 2026Q3`` scores the partners as of the quarter's last day
-(unless ``--as-of`` says otherwise) and compares with History at the previous quarter's end;
-without it the quarter is the one the scoring date falls in.
+(today, while the quarter runs; ``--as-of`` overrides both) and compares with History at the
+previous quarter's end. A quarter that History has moved past is reviewed as it stood: the partners'
+values are History's at the quarter's end (:func:`scoring.review.partners_at`), so both ends of the
+comparison are History scored at a quarter end. Without ``--quarter`` the quarter is the one the
+scoring date falls in.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import time
 from pathlib import Path
 
 import click
 
+from scoring import score
 from scoring.engine import to_date
 from scoring.quarters import Quarter, quarter_of
+from scoring.review import partners_at
+
+from xlplugin.workbook.pipeline import ScoredInput
 
 
-def resolve_dates(quarter: str | None, as_of: str | None) -> tuple[Quarter, str | None]:
+def resolve_dates(quarter: str | None, as_of: str | None, today: dt.date | None = None) -> tuple[Quarter, str | None]:
     """The review's quarter and the scoring date to read the workbook with (None: today)."""
     if quarter is None:
         found = quarter_of(to_date(as_of))
         return found, as_of
     found = Quarter.parse(quarter)
-    return found, as_of if as_of is not None else found.end.isoformat()
+    if as_of is not None:
+        return found, as_of
+    return found, min(found.end, today or dt.date.today()).isoformat()
+
+
+def as_it_stood(scored: ScoredInput, quarter: Quarter) -> tuple[ScoredInput, int]:
+    """The workbook as it stood at the end of ``quarter`` when History goes past it (partners
+    re-scored on their snapshot of that day), with how many partners took History's values; the
+    workbook as read when History ends before (the sheet is then the quarter's latest data)."""
+    history = scored.history.frame if scored.history is not None else None
+    if history is None or history.empty or "period" not in history:
+        return scored, 0
+    periods = [p for p in (to_date(v) if v is not None else None for v in _dates(history["period"])) if p]
+    if not periods or max(periods) <= quarter.end:
+        return scored, 0
+    metric_ids = [m.id for m in scored.model.spec.metrics]
+    frame, taken = partners_at(scored.partners.frame, history, quarter.end, metric_ids)
+    result = score(frame, scored.model, as_of=scored.result.as_of)
+    partners = dataclasses.replace(scored.partners, frame=frame)
+    return dataclasses.replace(scored, partners=partners, result=result), int(taken.sum())
+
+
+def _dates(values):
+    for value in values:
+        try:
+            yield value if value is None or value != value else to_date(value)
+        except (TypeError, ValueError):
+            yield None
 
 
 def run(*, workbook_path: Path, output: Path, partner_id: str | None, partner_ids: str | None,
@@ -49,6 +85,11 @@ def run(*, workbook_path: Path, output: Path, partner_id: str | None, partner_id
                             author=author, logo=logo)
     start = time.perf_counter()
     scored = cli._read_and_score(workbook_path, model_ref, use_model_sheet, as_of, sheet)
+    if quarter is not None:
+        scored, taken = as_it_stood(scored, review_quarter)
+        if taken:
+            click.echo(f"{review_quarter.label} has ended in History: {taken} of {len(scored.result)} partners are "
+                       f"reviewed on their History snapshot of {review_quarter.end.isoformat()}.", err=True)
     review = qbr.Review(job_inputs(scored), review_quarter)
     label = f"with {scored.model.label}, {review_quarter.label} as of {scored.result.as_of.isoformat()}"
     if programme:
