@@ -247,6 +247,8 @@ def _metric_section(ids: Sequence[str], title: str, key: str) -> Callable[[_Cont
                          "benchmark": shown_value(bench[0], metric.unit) if bench else "–",
                          "direction": "lower is better" if metric.direction == "lower" else "",
                          "chart": Markup(chart) if valued >= 2 else None})
+        if all(r["now"] == "–" and r["previous"] == "–" and r["chart"] is None for r in rows):
+            return None  # nothing recorded for the partner: no section of dashes
         if _uses_history(b, ctx.pid, shown):
             ctx.uses("History")
         return {"title": title, "rows": rows, "segment": segment, "key": key,

@@ -104,8 +104,9 @@ def test_a_partner_pack_prints_the_cores_figures(scored, review):
 
 
 def test_sections_without_data_are_left_out_and_the_pack_says_what_it_used(tmp_path):
+    nothing = {m: None for m in TYPICAL}
     book = write_book(tmp_path / "bare.xlsx", [partner("P1", "Alder Systems", deals_won=1, pipeline_value=30000),
-                                               partner("P2", "Birch Works")])
+                                               partner("P2", "Birch Works"), partner("P3", "Cedar Blank", **nothing)])
     bare = workbook.score_workbook(book, load_model("default"), AS_OF)
     pack = qbr.build_packs(qbr.Review(job_inputs(bare), QUARTER), [0], "partner")[0]
     ids = [s["id"] for s in pack["sections"]]
@@ -114,6 +115,10 @@ def test_sections_without_data_are_left_out_and_the_pack_says_what_it_used(tmp_p
     text = _text(render_packs([pack], RenderOptions())[0])
     assert "Trajectories" not in text and "Actions taken" not in text and "Drawn from Partners Contents" in text
     assert "no score for the end of" not in text.lower()
+    blank = qbr.build_packs(qbr.Review(job_inputs(bare), QUARTER), [2], "partner")[0]
+    assert [s["id"] for s in blank["sections"]] == ["summary", "scorecard"]
+    assert blank["sections"][0]["sentences"] == ["Cedar Blank could not be scored this quarter: too little usable data."]
+    assert "Pipeline and revenue" not in _text(render_packs([blank], RenderOptions())[0])
 
 
 def test_actions_taken_last_quarter_with_what_happened_after(scored, review):
