@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from itertools import groupby
 
-from reports.charts import (GREY, GRID, INK, MUTED, NAVY, RULE, SMALL, VALUE, WHITE, ASCENT, _fit, _line, _marker,
+from reports.charts import (ASCENT, GREY, GRID, INK, MUTED, NAVY, SMALL, VALUE, WHITE, _fit, _line, _marker,
                             _polyline, _rect, _svg, _text, _width)
 
 TREND = "#2a7f62"
