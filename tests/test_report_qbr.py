@@ -53,6 +53,17 @@ def review(scored):
     return qbr.Review(job_inputs(scored), QUARTER)
 
 
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory):
+    """200 demo partners scored with a model calibrated on them: forecasts, owners, notes, internal actions."""
+    folder = tmp_path_factory.mktemp("calibrated")
+    book, model = folder / "partners.xlsx", folder / "calibrated.yaml"
+    assert pscore("demo", str(book), "--partners", "200", "--seed", "4", "--as-of", AS_OF.isoformat()).returncode == 0
+    done = pscore("calibrate", str(book), "-o", str(model), "--as-of", AS_OF.isoformat())
+    assert done.returncode == 0, done.stderr
+    return workbook.score_workbook(book, load_model(str(model)), AS_OF)
+
+
 def _text(pdf: bytes) -> str:
     return flat(pdf_text(pdf))
 
@@ -135,13 +146,9 @@ def test_actions_taken_last_quarter_with_what_happened_after(scored, review):
         assert row["action"] in text and (row["change"] is None or f"{abs(row['change']):.1f}" in text)
 
 
-def test_the_partner_audience_carries_nothing_internal(tmp_path):
+def test_the_partner_audience_carries_nothing_internal(calibrated):
     """The scorecards' word lists, on packs of a calibrated model with internal-only actions."""
-    book = tmp_path / "partners.xlsx"
-    assert pscore("demo", str(book), "--partners", "200", "--seed", "4", "--as-of", AS_OF.isoformat()).returncode == 0
-    calibrated = tmp_path / "calibrated.yaml"
-    assert pscore("calibrate", str(book), "-o", str(calibrated), "--as-of", AS_OF.isoformat()).returncode == 0
-    scored = workbook.score_workbook(book, load_model(str(calibrated)), AS_OF)
+    scored = calibrated
     spec = scored.model.spec
     hidden = {r.action for r in spec.playbook.rules if r.internal_only}
     actions = scored.result.actions
@@ -294,12 +301,8 @@ def test_long_tables_repeat_their_header_on_every_page(tmp_path):
         assert "Partner ID Segment Tier Composite Fit" in flat(text)
 
 
-def test_a_calibrated_model_forecasts_revenue_with_its_interval(tmp_path, demo_book):
-    book = tmp_path / "partners.xlsx"
-    assert pscore("demo", str(book), "--partners", "200", "--seed", "4", "--as-of", AS_OF.isoformat()).returncode == 0
-    calibrated = tmp_path / "calibrated.yaml"
-    assert pscore("calibrate", str(book), "-o", str(calibrated), "--as-of", AS_OF.isoformat()).returncode == 0
-    scored = workbook.score_workbook(book, load_model(str(calibrated)), AS_OF)
+def test_a_calibrated_model_forecasts_revenue_with_its_interval(calibrated):
+    scored = calibrated
     pack = qbr_programme.build_programme(qbr.Review(job_inputs(scored), QUARTER))
     text = _text(render_packs([pack], RenderOptions())[0])
     _, rollup = figures.forecast_rollup(scored.result)
