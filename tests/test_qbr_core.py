@@ -237,3 +237,31 @@ def test_partners_at_takes_each_partners_snapshot_of_the_day():
     assert list(taken) == [True, False, False]
     assert list(found["deals_won"]) == [2, 9, 9] and list(found.index) == [2, 3, 4]
     assert list(found["region"]) == ["NA"] * 3 and "pipeline_value" not in found
+
+
+def test_every_demo_partners_path_is_confirmed_by_the_engine(model):
+    """On 120 synthetic partners (messy values, every stage and segment): each path's values lie in
+    the metric's valid range and move in its better direction, and the engine puts the partner in
+    the next tier with them, by the due date."""
+    from scoring.synthetic import generate
+
+    frame = generate(n_partners=120, seed=7, as_of=AS_OF).partners
+    by = dt.date(2027, 3, 31)
+    paths = paths_to_next_tier(frame, model, AS_OF, by=by)
+    metrics = {m.id: m for m in model.spec.metrics}
+    found = 0
+    for i, path in enumerate(paths):
+        if path is None or not path.steps:
+            continue
+        changed = frame.iloc[[i]].copy()
+        for step in path.steps:
+            metric = metrics[step.metric]
+            if isinstance(step.target, float):
+                if metric.valid_range is not None:
+                    assert metric.valid_range[0] <= step.target <= metric.valid_range[1], step
+                assert (step.target > step.current) == (metric.direction == "higher"), step
+            changed[step.metric] = pd.Series([step.target], index=changed.index, dtype=object)
+        after = score(changed, model, as_of=by)
+        assert after["tier"][0] == path.next_tier and after["composite_score"][0] == path.after, (i, path)
+        found += 1
+    assert found >= 40

@@ -368,3 +368,20 @@ def test_pack_pages_look_like_the_reviewed_reference_images(pictures, case, tmp_
                 diff_image(actual, reference).save(diff)
                 failures.append(f"page {k}: {result}\n  actual: {page}\n  diff: {diff}")
     assert not failures, f"{case} looks different from its reference:\n" + "\n".join(failures)
+
+
+def test_change_ledger_reasons_are_wired_in_when_given(scored):
+    """A later result (the change ledger's top reasons) replaces the trend in the summary and gives
+    the movers a reason column, and the packs say they used it."""
+    ids = [str(p) for p in scored.result["partner_id"]]
+    reasons = {pid: [("Deals won", 2.5), ("Responsiveness", -1.2)] for pid in ids}
+    review = qbr.Review(job_inputs(scored), QUARTER, reasons=reasons)
+    pack = qbr.build_packs(review, [7], "partner")[0]
+    summary = next(s for s in pack["sections"] if s["id"] == "summary")
+    assert "The main reasons: Deals won +2.5; Responsiveness -1.2." in summary["sentences"]
+    assert not any("a month" in s for s in summary["sentences"]) and "change ledger" in pack["used"]
+    programme = qbr_programme.build_programme(review)
+    movers = next(s for s in programme["sections"] if s["id"] == "movers")
+    assert movers["reasons"] and movers["up"][0]["reason"] == "Deals won +2.5; Responsiveness -1.2"
+    text = _text(render_packs([programme], RenderOptions())[0])
+    assert "Change Tier Reason" in text and "change ledger" in text
