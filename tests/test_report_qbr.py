@@ -282,6 +282,7 @@ def test_contents_page_numbers_and_bookmarks_match_where_sections_start(programm
         if number > 1:
             assert "Programme quarterly business review Q4 2026" in text
     assert reader.metadata.title == "Programme QBR pack: Q4 2026" and reader.trailer["/Root"]["/Lang"] == "en"
+    assert reader.metadata.author == "pscore" and "internal; as of 2026-11-01" in reader.metadata.subject
     assert reader.metadata["/CreationDate"].startswith("D:20261101")
 
 
