@@ -38,4 +38,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_history.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv demo/*.yaml demo/scorecards demo/scorecards-*
+	rm -rf $(VENV) build *.egg-info demo/*.xlsx demo/*.csv demo/*.yaml demo/*.pdf demo/scorecards demo/scorecards-*

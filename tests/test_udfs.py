@@ -543,10 +543,28 @@ def test_macros_show_problems_in_a_message_box(xl, demo, monkeypatch):
     xl.macros.pscore_score_workbook()
     xl.macros.pscore_scorecards()
     xl.macros.pscore_qbr_pack()
-    (score_problem, critical), (cards, cards_mode), (qbr, info) = book.alerts
+    (score_problem, critical), (cards, cards_mode), (qbr, qbr_mode) = book.alerts
     assert score_problem.startswith("table: no partner_id column") and critical == "critical"
     assert cards.startswith("save the workbook first") and cards_mode == "critical"
-    assert "QBR pack is not available yet" in qbr and info == "info"
+    assert qbr == "save the workbook first: the QBR pack is written next to it" and qbr_mode == "critical"
+
+
+def test_qbr_macro_writes_the_programme_pack_next_to_the_workbook(xl, demo, monkeypatch, tmp_path):
+    import xlwings
+    from pypdf import PdfReader
+
+    live = FakeSheet("pscore", role="pscore")
+    live.cell = AS_OF_CELL
+    book = FakeBook(live, FakeSheet("Partners", xlwings_read(demo.grid)),
+                    FakeSheet("Model", xlwings_read(demo.model_grid), role="Model"),
+                    fullname=str(tmp_path / "partners.xlsx"))
+    monkeypatch.setattr(xlwings.Book, "caller", staticmethod(lambda: book))
+    xl.macros.pscore_qbr_pack()
+    [(text, mode)] = book.alerts
+    assert mode == "info" and text.startswith("Wrote the programme QBR pack for Q4 2026 (300 partners) to")
+    reader = PdfReader(tmp_path / "partners QBR 2026Q4.pdf")
+    assert reader.metadata.title == "Programme QBR pack: Q4 2026"
+    assert "Tier distribution" in reader.pages[1].extract_text()
 
 
 def test_scorecards_macro_writes_one_pdf_per_selected_partner(xl, demo, monkeypatch, tmp_path):

@@ -516,6 +516,38 @@ def monitor_command(workbook_path: Path, output: Path, start: str | None, end: s
     click.echo(f"Wrote {output}")
 
 
+@report_group.command("qbr")
+@click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="FILE.pdf for --programme or --partner; a folder for --partners/--tier (one PDF per partner).")
+@click.option("--programme", is_flag=True, help="The programme pack: tiers, migration, segments, movers, forecast, health.")
+@click.option("--partner", "partner_id", metavar="ID", help="One partner's pack.")
+@click.option("--partners", "partner_ids", metavar="ID,...", help="Packs for these partner IDs, into the -o folder.")
+@click.option("--tier", "tiers", multiple=True, metavar="TIER", help="Packs for partners in this tier (repeatable).")
+@click.option("--quarter", metavar="YYYYQn", help="Quarter under review, e.g. 2026Q3: scored as of its last day "
+                                                  "unless --as-of is given. [default: the scoring date's quarter]")
+@click.option("--audience", type=click.Choice(["partner", "internal"]),
+              help="Partner packs: partner (safe to send) or internal (forecast, owner, notes). "
+                   "[default: partner; the programme pack is internal]")
+@click.option("--paper", type=click.Choice(["A4", "Letter"], case_sensitive=False), default="A4", show_default=True,
+              help="Page size.")
+@click.option("--accessible", is_flag=True, help="Tagged PDF (PDF/UA-1) for screen readers.")
+@click.option("--logo", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Image for the cover.")
+@click.option("--author", default="pscore", show_default=True, help="Author recorded in the PDFs' document properties.")
+@scoring_options
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes to render with. [default: all cores]")
+@user_errors
+def report_qbr(**options) -> None:
+    """Quarterly business review packs: the programme's, one partner's, or many partners' into a folder.
+
+    Sections whose data is absent (no History, no Interventions, an uncalibrated model) are left out.
+    """
+    from xlplugin.qbr_command import run
+
+    if run(**options):
+        sys.exit(1)
+
+
 from xlplugin.governance_cli import register as _register_governance  # noqa: E402 - needs the groups above
 
 _register_governance(main, model_group)

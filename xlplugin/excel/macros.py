@@ -27,14 +27,10 @@ from xlplugin.workbook.package import MARKER
 from xlplugin.workbook.reader import WorkbookError, read_grid
 from xlplugin.workbook.writer import SCORES, output_frame
 from xlplugin.workbook.scorecard_inputs import EXTRA_SHEETS
-from xlplugin.workbook.pipeline import HISTORY_SHEET as HISTORY, score_tables
+from xlplugin.workbook.pipeline import HISTORY_SHEET as HISTORY, ScoredInput, score_tables
 
 PARTNERS = "Partners"
 TITLE = "pscore"
-
-
-class NotAvailable(RuntimeError):
-    """A feature this version of pscore does not have yet."""
 
 
 def scores_sheet(partners: Grid, model: Grid | None, as_of: dt.date) -> list[list[Any]]:
@@ -61,11 +57,8 @@ def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book
 
     from xlplugin.workbook.scorecard_inputs import job_inputs
 
-    scoring_model = model_arg(model)
-    partners = read_grid(sheets[PARTNERS], scoring_model, PARTNERS, source=book_path.name, unique_ids=True)
-    history = (read_grid(sheets[HISTORY], scoring_model, HISTORY, source=book_path.name)
-               if HISTORY in sheets else None)
-    scored = score_tables(None, book_path, scoring_model, partners, history, as_of)
+    scored = _scored(sheets, model, as_of, book_path)
+    partners = scored.partners
     rows, selected = list(partners.frame.index), set(selected_rows)
     chosen = [k for k, row in enumerate(rows) if row in selected] or list(range(len(rows)))
     cards = build_cards(job_inputs(scored, sheets), chosen, audience)
@@ -79,10 +72,30 @@ def scorecards(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book
     return text
 
 
-def qbr_pack() -> None:
-    """The QBR pack: the reports are not part of this version yet."""
-    raise NotAvailable("The QBR pack is not available yet in this version of pscore; "
-                       "pscore_score_workbook writes the Scores sheet.")
+def _scored(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book_path: Path) -> ScoredInput:
+    """The Partners (and History) cells read and scored as ``pscore`` reads a workbook."""
+    scoring_model = model_arg(model)
+    partners = read_grid(sheets[PARTNERS], scoring_model, PARTNERS, source=book_path.name, unique_ids=True)
+    history = (read_grid(sheets[HISTORY], scoring_model, HISTORY, source=book_path.name)
+               if HISTORY in sheets else None)
+    return score_tables(None, book_path, scoring_model, partners, history, as_of)
+
+
+def qbr_pack(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book_path: Path) -> str:
+    """The programme QBR pack of the quarter ``as_of`` falls in, written next to the workbook as
+    ``<workbook> QBR <quarter>.pdf``. Returns the message shown to the user."""
+    from reports.qbr import Review
+    from reports.qbr_job import write_programme
+    from reports.render import RenderOptions
+    from scoring.quarters import quarter_of
+
+    from xlplugin.workbook.scorecard_inputs import job_inputs
+
+    scored = _scored(sheets, model, as_of, book_path)
+    quarter = quarter_of(as_of)
+    out = book_path.parent / f"{book_path.stem} QBR {quarter}.pdf"
+    write_programme(Review(job_inputs(scored, sheets), quarter), out, RenderOptions())
+    return f"Wrote the programme QBR pack for {quarter.label} ({len(scored.result)} partners) to {out}."
 
 
 # ------------------------------------------------------------------ Excel entry points
@@ -106,8 +119,9 @@ def pscore_scorecards() -> None:
 
 @xw.script
 def pscore_qbr_pack() -> None:
-    """The programme QBR pack as PDF."""
-    _run(xw.Book.caller(), qbr_pack)
+    """The programme QBR pack of the active workbook as PDF, next to the workbook."""
+    book = xw.Book.caller()
+    _run(book, lambda: _write_qbr_pack(book))
 
 
 @xw.script
@@ -145,8 +159,6 @@ def _run(book: Any, work: Callable[[], None]) -> None:
 
     try:
         work()
-    except NotAvailable as exc:
-        book.app.alert(str(exc), title=TITLE, mode="info")
     except (ArgumentError, ModelError, ReportError, WorkbookError) as exc:
         book.app.alert(message(exc).removeprefix("error: "), title=TITLE, mode="critical")
 
@@ -176,13 +188,24 @@ def _model_and_date(book: Any) -> tuple[Grid | None, dt.date]:
     return (_values(model) if model is not None else None), as_of
 
 
-def _write_scorecards(book: Any) -> None:
+def _sheets(book: Any, what: str) -> dict[str, Grid]:
+    """The cells of the sheets a report reads; the workbook must be saved, as reports go next to it."""
     names = _names(book)
     if not book.fullname or not Path(book.fullname).parent.is_dir():
-        raise WorkbookError("save the workbook first: scorecards are written to a folder next to it")
+        raise WorkbookError(f"save the workbook first: {what}")
     sheets = {name: _values(book.sheets[name]) for name in (PARTNERS, HISTORY, *EXTRA_SHEETS) if name in names}
     if PARTNERS not in sheets:
         sheets[PARTNERS] = _values(book.sheets.active)
+    return sheets
+
+
+def _write_qbr_pack(book: Any) -> None:
+    sheets = _sheets(book, "the QBR pack is written next to it")
+    book.app.alert(qbr_pack(sheets, *_model_and_date(book), Path(book.fullname)), title=TITLE, mode="info")
+
+
+def _write_scorecards(book: Any) -> None:
+    sheets = _sheets(book, "scorecards are written to a folder next to it")
     selection = book.selection
     rows = (range(selection.row, selection.row + selection.rows.count)
             if selection is not None and selection.sheet.name == PARTNERS else ())
