@@ -1,9 +1,8 @@
 """What the programme's QBR pack says, as plain data: the template only lays it out.
 
 Each section is one small function returning None when its data is absent (no History: no
-migration matrix and no movers; an uncalibrated model: no calibration figures; no budget pools,
-population-stability results or experiment read-outs yet: no such sections), so the pack leaves it
-out and ``pack["used"]`` names what it drew on. Every figure comes from
+migration matrix and no movers; an uncalibrated model: no calibration figures; no budget section,
+no Experiments sheet: no budget or experiment sections), so the pack leaves it out and ``pack["used"]`` names what it drew on. Every figure comes from
 :mod:`scoring.programme_review` and :mod:`scoring.review`.
 """
 
@@ -181,6 +180,15 @@ def _interventions(ctx: _Context) -> dict[str, Any] | None:
     return {"title": "Interventions", "rows": _records(table), "since": since, "until": ctx.result.as_of}
 
 
+def _registry(ctx: _Context) -> dict[str, Any] | None:
+    """The interventions registry: what happened after each action, when Interventions exist."""
+    found = ctx.review.results.get("registry")
+    if found is None:
+        return None
+    ctx.uses("interventions registry")
+    return {"title": "What happened after the actions", **found}
+
+
 def _experiments(ctx: _Context) -> dict[str, Any] | None:
     """Experiment read-outs, when an experiments result exists."""
     found = ctx.review.results.get("experiments")
@@ -208,6 +216,7 @@ SECTIONS: list[tuple[str, Callable[[_Context], dict[str, Any] | None]]] = [
     ("forecast", _forecast),
     ("health", _health),
     ("interventions", _interventions),
+    ("registry", _registry),
     ("experiments", _experiments),
     ("changelog", _changelog),
 ]

@@ -55,5 +55,5 @@ def _render_one(pack: dict[str, Any], options: RenderOptions) -> bytes:
     document.metadata.title = title(pack)
     document.metadata.description = subject(pack)
     variant = {"pdf_variant": "pdf/ua-1"} if options.accessible else {}
-    with render._source_date(as_of):
+    with render.source_date(as_of):
         return document.write_pdf(**variant)

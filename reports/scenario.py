@@ -18,7 +18,7 @@ from scoring.scenario import Scenario
 from reports.charts import GRID, INK, NAVY, SMALL, TEAL, WHITE, _clean, _fit, _line, _rect, _svg, _text
 from reports.fetcher import RestrictedFetcher
 from reports.files import atomic_write
-from reports.render import _source_date, _stamp, environment, templates_dir
+from reports.render import source_date, _stamp, environment, templates_dir
 
 TEMPLATE = "scenario.html.j2"
 MOVERS_SHOWN = 40  # partners listed in the PDF; the workbook lists every one
@@ -147,7 +147,7 @@ def render_pdf(scenario: Scenario, author: str = "pscore") -> bytes:
     document.metadata.authors = [author]
     document.metadata.generator = "pscore"
     document.metadata.title = content["title"]
-    with _source_date(scenario.as_of):
+    with source_date(scenario.as_of):
         return document.write_pdf()
 
 

@@ -91,16 +91,19 @@ def trend(history_scores: pd.DataFrame, partner_ids, current: pd.DataFrame, as_o
     return out
 
 
-def since_snapshot(history: pd.DataFrame, partners: pd.DataFrame, model: "ScoringModel | str", as_of) -> pd.DataFrame:
+def since_snapshot(history: pd.DataFrame, partners: pd.DataFrame, model: "ScoringModel | str", as_of,
+                   before: "dt.date | None" = None) -> pd.DataFrame:
     """Why each partner's score moved since the snapshot :func:`trend` compares with: the change
-    ledger (:func:`scoring.ledger.change_ledger`) from its latest History snapshot at least
-    :data:`TREND_MIN_DAYS` before ``as_of`` to its row in ``partners`` scored as of ``as_of``, with
-    ``from_period`` and ``to_period``. Partners without such a snapshot (or with a repeated ID) are
-    left out; staleness is judged on each side as ``pscore history`` and ``pscore score`` judge it.
+    ledger (:func:`scoring.ledger.change_ledger`) from its latest History snapshot on or before
+    ``before`` (default: :data:`TREND_MIN_DAYS` before ``as_of``; a QBR gives the last quarter's end)
+    to its row in ``partners`` scored as of ``as_of``, with ``from_period`` and ``to_period``.
+    Partners without such a snapshot (or with a repeated ID) are left out; staleness is judged on
+    each side as ``pscore history`` and ``pscore score`` judge it.
     """
     model = load_model(model)
     as_of = to_date(as_of)
-    snaps, periods = snapshots(history, partners, as_of - dt.timedelta(days=TREND_MIN_DAYS))
+    cutoff = to_date(before) if before is not None else as_of - dt.timedelta(days=TREND_MIN_DAYS)
+    snaps, periods = snapshots(history, partners, cutoff)
     ids = partners["partner_id"].astype(str) if "partner_id" in partners.columns else pd.Series(dtype=str)
     unique = ids[~ids.duplicated(keep=False) & partners["partner_id"].notna().to_numpy()]
     if snaps.empty or unique.empty:

@@ -28,10 +28,10 @@ import pandas as pd
 from scoring.engine import UNSCORED, score, to_date
 from scoring.model.load import ScoringModel, load_model
 
-__all__ = ["COLUMNS", "OBSERVATIONAL", "intervention_registry", "linked_experiments"]
+__all__ = ["ALL_TIERS", "COLUMNS", "OBSERVATIONAL", "intervention_registry", "linked_experiments"]
 
 OBSERVATIONAL = "observational, not causal"
-ALL = "all tiers"
+ALL_TIERS = "all tiers"  # the category row of an action across every tier
 BAND = 10  # composite points per score band for matching
 LINK_SHARE = 0.8  # an experiment assigns an action when this share of its treated received it, and of receivers are treated
 COLUMNS = ["action", "rule", "category", "recommended", "received", "received_of_recommended", "received_not_recommended",
@@ -136,16 +136,16 @@ def intervention_registry(partners: pd.DataFrame, interventions: pd.DataFrame, m
         rec_ids = set(recommended.loc[recommended["action"] == action, "partner_id"])
         got_ids = set(done.loc[done["action"].astype(str) == action, "partner_id"])
         ever = set(log.loc[log["action"].astype(str) == action, "partner_id"])
-        for category in [ALL, *tiers]:
-            pool = frame if category == ALL else frame[frame["tier"] == category]
+        for category in [ALL_TIERS, *tiers]:
+            pool = frame if category == ALL_TIERS else frame[frame["tier"] == category]
             in_pool = set(pool["partner_id"])
             rec = rec_ids & in_pool
-            if category != ALL and not rec:
+            if category != ALL_TIERS and not rec:
                 continue
             treated = pool[pool["partner_id"].isin(rec & got_ids)]
             comparison = pool[pool["partner_id"].isin(rec - ever)]
             row = {"action": action, "rule": rules.get(action, ""), "category": category, "recommended": len(rec),
-                   "received": len(got_ids & in_pool) if category != ALL else len(got_ids),
+                   "received": len(got_ids & in_pool) if category != ALL_TIERS else len(got_ids),
                    "received_of_recommended": len(rec & got_ids),
                    "received_not_recommended": len((got_ids & in_pool) - rec_ids)}
             row.update(_matched(treated, comparison))

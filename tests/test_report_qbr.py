@@ -3,6 +3,7 @@ compared with the core's figures, and a few pages compared with reviewed images.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -386,3 +387,66 @@ def test_change_ledger_reasons_are_wired_in_when_given(scored):
     assert movers["reasons"] and movers["up"][0]["reason"] == "Deals won +2.5; Responsiveness -1.2"
     text = _text(render_packs([programme], RenderOptions())[0])
     assert "Change Tier Reason" in text and "change ledger" in text
+
+
+def test_the_cli_programme_pack_shows_the_ledger_drift_registry_and_experiments_of_the_core(calibrated, tmp_path):
+    """pscore report qbr --programme gathers what the rest of pscore computes: each mover's reason is
+    the change ledger's, the PSI figures are scoring.monitoring's, and the experiments and the
+    interventions registry are read out from the workbook's sheets."""
+    from reports import qbr_results
+    from scoring.monitoring import monitor
+    from xlplugin.workbook.scorecard_inputs import EXPERIMENTS_SHEET, OUTCOMES_SHEET, review_sheets
+
+    scored = calibrated
+    inputs = job_inputs(scored)
+    sheets = review_sheets(scored)
+    reasons, results = qbr_results.gather(inputs, QUARTER, experiments=sheets[EXPERIMENTS_SHEET],
+                                          outcomes=sheets[OUTCOMES_SHEET])
+    assert {"psi", "experiments", "registry"} <= set(results) and "budget" not in results  # no budget section
+    pack = qbr_programme.build_programme(qbr.Review(inputs, QUARTER, reasons=reasons, results=results))
+    assert {"change ledger", "population stability", "interventions registry", "experiments"} <= set(pack["used"])
+    text = _text(render_packs([pack], RenderOptions())[0])
+    drift = monitor(inputs.partners, scored.model, inputs.history, as_of=scored.result.as_of).drift.table
+    for r in drift.itertuples():
+        assert f"{r.label} {r.psi:.3f} {r.band}" in text
+    movers = next(s for s in pack["sections"] if s["id"] == "movers")
+    for r in movers["up"][:3]:
+        found = reasons[r["partner_id"]]
+        assert r["reason"] == "; ".join(f"{label} {points:+.1f}" for label, points in found)
+    assert "coaching-pilot-2026 engagement" in text and "observational, not causal" in text
+
+
+def test_a_partner_pack_explains_the_quarter_with_the_change_ledger(demo_book, scored, tmp_path):
+    from reports import qbr_results
+
+    inputs = job_inputs(scored)
+    ids = [str(p) for p in scored.result["partner_id"]]
+    position = ids.index("P00008")
+    reasons = qbr_results.ledger_reasons(inputs, QUARTER, [position])
+    assert reasons and reasons["P00008"], "P00008 has History before last quarter's end"
+    out = tmp_path / "p8.pdf"
+    done = pscore("report", "qbr", str(demo_book), "--partner", "P00008", "-o", str(out), "--as-of", AS_OF.isoformat())
+    assert done.returncode == 0, done.stderr
+    text = flat(pdf_text(out.read_bytes()))
+    expected = "The main reasons: " + "; ".join(f"{label} {points:+.1f}" for label, points in reasons["P00008"]) + "."
+    assert expected in text
+
+
+def test_a_budget_section_adds_the_allocation_by_tier(scored, model_dict, tmp_path):
+    from reports import qbr_results
+    from scoring.budget import allocate
+    from scoring.model.load import from_dict
+
+    model_dict["budget"] = {"currency": "USD", "pools": [{"id": "mdf", "label": "Market development funds",
+                                                          "total": 100000, "rule": "by_tier",
+                                                          "tiers": {"A": 3, "B": 2, "C": 1}}]}
+    model = from_dict(model_dict, "budget.yaml")
+    result = workbook.score_tables(None, "b.xlsx", model, scored.partners, scored.history, AS_OF).result
+    inputs = job_inputs(scored)
+    inputs = dataclasses.replace(inputs, result=result)
+    _, results = qbr_results.gather(inputs, QUARTER)
+    pack = qbr_programme.build_programme(qbr.Review(inputs, QUARTER, results=results))
+    assert "budget pools" in pack["used"]
+    text = _text(render_packs([pack], RenderOptions())[0])
+    totals = allocate(result).totals().iloc[0]
+    assert f"Market development funds by tier, share" in text and f"{totals.allocated:,.0f} 100,000 USD" in text

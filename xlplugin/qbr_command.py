@@ -67,12 +67,12 @@ def run(*, workbook_path: Path, output: Path, partner_id: str | None, partner_id
         logo: Path | None, author: str, model_ref: str, use_model_sheet: bool, as_of: str | None, sheet: str,
         workers: int | None) -> int:
     """Write what was asked; the number of partners that failed (the exit status is 1 when any did)."""
-    from reports import qbr, qbr_job
+    from reports import qbr, qbr_job, qbr_results
     from reports.job import ReportError, select
     from reports.render import RenderOptions
 
     from xlplugin import cli
-    from xlplugin.workbook.scorecard_inputs import job_inputs
+    from xlplugin.workbook.scorecard_inputs import EXPERIMENTS_SHEET, OUTCOMES_SHEET, job_inputs, review_sheets
 
     modes = [programme, partner_id is not None, bool(partner_ids or tiers)]
     if sum(modes) != 1:
@@ -90,7 +90,15 @@ def run(*, workbook_path: Path, output: Path, partner_id: str | None, partner_id
         if taken:
             click.echo(f"{review_quarter.label} has ended in History: {taken} of {len(scored.result)} partners are "
                        f"reviewed on their History snapshot of {review_quarter.end.isoformat()}.", err=True)
-    review = qbr.Review(job_inputs(scored), review_quarter)
+    inputs = job_inputs(scored)
+    if programme:
+        with cli._step("Gathering the change ledger, budget, population stability and experiments"):
+            sheets = review_sheets(scored)
+            reasons, results = qbr_results.gather(inputs, review_quarter, experiments=sheets[EXPERIMENTS_SHEET],
+                                                  outcomes=sheets[OUTCOMES_SHEET])
+        review = qbr.Review(inputs, review_quarter, reasons=reasons, results=results)
+    else:
+        review = qbr.Review(inputs, review_quarter)
     label = f"with {scored.model.label}, {review_quarter.label} as of {scored.result.as_of.isoformat()}"
     if programme:
         with cli._step(f"Writing the programme pack for {len(scored.result)} partners"):
@@ -102,12 +110,14 @@ def run(*, workbook_path: Path, output: Path, partner_id: str | None, partner_id
         if len(position) != 1:
             raise ReportError(f"{scored.source}: partner ID {partner_id} is on the partner sheet {len(position)} times")
         with cli._step(f"Writing the QBR pack of {partner_id}"):
+            review = dataclasses.replace(review, reasons=qbr_results.ledger_reasons(inputs, review_quarter, position))
             path = qbr_job.write_pack(review, position[0], audience, output, options)
         click.echo(f"Wrote the {audience} QBR pack of {partner_id} ({options.paper}) to {path} in "
                    f"{time.perf_counter() - start:.1f} s {label}.")
         return 0
     positions = select(review.inputs, (partner_ids or "").split(",") if partner_ids else (), tiers)
     with cli._step(f"Preparing {len(positions)} QBR packs"):
+        review = dataclasses.replace(review, reasons=qbr_results.ledger_reasons(inputs, review_quarter, positions))
         packs = qbr.build_packs(review, positions, audience)
     with cli._progress(len(packs), f"Rendering {len(packs)} QBR packs") as update:
         summary = qbr_job.write_packs(packs, output, options, progress=update, workers=workers)

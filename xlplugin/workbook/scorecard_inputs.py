@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # reports (Jinja2, charts) is imported on first use: the Exce
 MILESTONES_SHEET, INTERVENTIONS_SHEET = "Milestones", "Interventions"
 #: Optional sheets a scorecard draws on, with the columns each needs.
 EXTRA_SHEETS = {MILESTONES_SHEET: ("partner_id", "milestone", "date"), INTERVENTIONS_SHEET: ("partner_id", "action")}
+EXPERIMENTS_SHEET, OUTCOMES_SHEET = "Experiments", "Outcomes"
+#: Optional sheets a programme QBR pack reads besides those: experiment arms and realised outcomes.
+REVIEW_SHEETS = {EXPERIMENTS_SHEET: ("partner_id", "experiment", "arm"), OUTCOMES_SHEET: ("partner_id",)}
 
 
 def job_inputs(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = None) -> Inputs:
@@ -37,12 +40,19 @@ def job_inputs(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = N
                   quality=_records(scored), source=str(scored.source))
 
 
-def extra_sheets(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = None) -> dict[str, pd.DataFrame | None]:
-    """The Milestones and Interventions tables, from the scored workbook or from ``grids`` of cell
-    values (the Excel macro reads live cells). A sheet that is missing, or lacks the columns a
-    scorecard needs, is left out rather than failing the scorecards."""
+def review_sheets(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = None) -> dict[str, pd.DataFrame | None]:
+    """The Experiments and Outcomes tables a programme QBR pack reads experiments and the
+    interventions registry from (see :func:`extra_sheets`)."""
+    return extra_sheets(scored, grids, REVIEW_SHEETS)
+
+
+def extra_sheets(scored: ScoredInput, grids: dict[str, list[list[Any]]] | None = None,
+                 wanted: dict[str, tuple[str, ...]] = EXTRA_SHEETS) -> dict[str, pd.DataFrame | None]:
+    """The ``wanted`` tables (default: Milestones and Interventions), from the scored workbook or from
+    ``grids`` of cell values (the Excel macro reads live cells). A sheet that is missing, or lacks the
+    columns a report needs, is left out rather than failing the report."""
     out: dict[str, pd.DataFrame | None] = {}
-    for name, required in EXTRA_SHEETS.items():
+    for name, required in wanted.items():
         try:
             if grids is None:
                 data = read_table(scored.workbook, name, scored.model, source=scored.source, required=required,
