@@ -26,7 +26,7 @@ from xlplugin.workbook.model_sheet import MODEL
 from xlplugin.workbook.package import MARKER
 from xlplugin.workbook.reader import WorkbookError, read_grid
 from xlplugin.workbook.writer import SCORES, output_frame
-from xlplugin.workbook.scorecard_inputs import EXTRA_SHEETS
+from xlplugin.workbook.scorecard_inputs import EXTRA_SHEETS, REVIEW_SHEETS
 from xlplugin.workbook.pipeline import HISTORY_SHEET as HISTORY, ScoredInput, score_tables
 
 PARTNERS = "Partners"
@@ -86,15 +86,18 @@ def qbr_pack(sheets: dict[str, Grid], model: Grid | None, as_of: dt.date, book_p
     ``<workbook> QBR <quarter>.pdf``. Returns the message shown to the user."""
     from reports.qbr import Review
     from reports.qbr_job import write_programme
+    from reports.qbr_results import gather
     from reports.render import RenderOptions
     from scoring.quarters import quarter_of
 
-    from xlplugin.workbook.scorecard_inputs import job_inputs
+    from xlplugin.workbook.scorecard_inputs import EXPERIMENTS_SHEET, OUTCOMES_SHEET, job_inputs, review_sheets
 
     scored = _scored(sheets, model, as_of, book_path)
     quarter = quarter_of(as_of)
     out = book_path.parent / f"{book_path.stem} QBR {quarter}.pdf"
-    write_programme(Review(job_inputs(scored, sheets), quarter), out, RenderOptions())
+    inputs, extra = job_inputs(scored, sheets), review_sheets(scored, sheets)
+    reasons, results = gather(inputs, quarter, experiments=extra[EXPERIMENTS_SHEET], outcomes=extra[OUTCOMES_SHEET])
+    write_programme(Review(inputs, quarter, reasons=reasons, results=results), out, RenderOptions())
     return f"Wrote the programme QBR pack for {quarter.label} ({len(scored.result)} partners) to {out}."
 
 
@@ -193,7 +196,8 @@ def _sheets(book: Any, what: str) -> dict[str, Grid]:
     names = _names(book)
     if not book.fullname or not Path(book.fullname).parent.is_dir():
         raise WorkbookError(f"save the workbook first: {what}")
-    sheets = {name: _values(book.sheets[name]) for name in (PARTNERS, HISTORY, *EXTRA_SHEETS) if name in names}
+    sheets = {name: _values(book.sheets[name]) for name in (PARTNERS, HISTORY, *EXTRA_SHEETS, *REVIEW_SHEETS)
+              if name in names}
     if PARTNERS not in sheets:
         sheets[PARTNERS] = _values(book.sheets.active)
     return sheets
