@@ -20,12 +20,12 @@ from scoring.history import score_history, since_snapshot
 from scoring.quality import Record
 
 from reports import card
-from reports.batch import render_all
+from reports.batch import CHUNK_SIZE, Render, render_all
 from reports.filenames import scorecard_names
 from reports.files import atomic_write
-from reports.render import RenderOptions
+from reports.render import RenderOptions, render_pdfs
 
-__all__ = ["Inputs", "ReportError", "Summary", "build_cards", "select", "write_scorecards"]
+__all__ = ["Inputs", "ReportError", "Summary", "build_cards", "select", "write_documents", "write_scorecards"]
 
 
 class ReportError(ValueError):
@@ -109,22 +109,31 @@ def write_scorecards(cards: Sequence[dict], out_dir: "str | os.PathLike[str]", o
     Files are written atomically under names made from partner ID and name; one partner that
     fails is listed in the summary while the rest are written.
     """
+    return write_documents(cards, out_dir, options, "scorecard", progress=progress, workers=workers)
+
+
+def write_documents(documents: Sequence[dict], out_dir: "str | os.PathLike[str]", options: RenderOptions,
+                    what: str, *, progress: Callable[[int], None] = lambda n: None, workers: int | None = None,
+                    chunk_size: int = CHUNK_SIZE, render: Render = render_pdfs) -> Summary:
+    """Render one PDF per partner's document (a scorecard, a QBR pack: ``what`` names it in messages)
+    in parallel with ``render`` and write each atomically into ``out_dir`` under the partner's safe
+    file name; a document without a partner ID, or that fails, is listed while the rest are written."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ReportError(f"{out_dir}: exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = Summary()
-    named = [c for c in cards if c["partner"]["id"]]
-    for c in cards:
-        if not c["partner"]["id"]:  # its file name and every sheet match a partner by its ID
-            summary.failures.append((f"row {c['partner']['row']} ({c['partner']['name']})",
-                                     "no partner_id; give the partner an ID to get its scorecard"))
+    named = [d for d in documents if d["partner"]["id"]]
+    for d in documents:
+        if not d["partner"]["id"]:  # its file name and every sheet match a partner by its ID
+            summary.failures.append((f"row {d['partner']['row']} ({d['partner']['name']})",
+                                     f"no partner_id; give the partner an ID to get its {what}"))
             progress(1)
-    names = scorecard_names([(c["partner"]["id"], c["partner"]["name"]) for c in named])
-    for done in render_all(named, options, workers=workers):
-        c = named[done.index]
+    names = scorecard_names([(d["partner"]["id"], d["partner"]["name"]) for d in named])
+    for done in render_all(named, options, workers=workers, chunk_size=chunk_size, render=render):
+        d = named[done.index]
         if done.pdf is None:
-            summary.failures.append((f"{c['partner']['id']} ({c['partner']['name']})", done.error or "failed"))
+            summary.failures.append((f"{d['partner']['id']} ({d['partner']['name']})", done.error or "failed"))
         else:
             path = out_dir / names[done.index]
             atomic_write(path, lambda tmp, pdf=done.pdf: tmp.write_bytes(pdf))

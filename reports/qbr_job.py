@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from reports import qbr, qbr_programme
-from reports.batch import render_all
-from reports.filenames import scorecard_names
 from reports.files import atomic_write
-from reports.job import ReportError, Summary
+from reports.job import ReportError, Summary, write_documents
 from reports.qbr_render import render_packs
 from reports.render import RenderOptions
 
@@ -46,29 +44,8 @@ def write_packs(packs: Sequence[dict[str, Any]], out_dir: "str | os.PathLike[str
                 progress: Callable[[int], None] = lambda n: None, workers: int | None = None) -> Summary:
     """Render ``packs`` in parallel and write one PDF per partner into ``out_dir``, named as the
     scorecards are (``<ID>_<name>.pdf``); a pack that fails is listed while the rest are written."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ReportError(f"{out_dir}: exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    summary = Summary()
-    named = [p for p in packs if p["partner"]["id"]]
-    for p in packs:
-        if not p["partner"]["id"]:
-            summary.failures.append((f"row {p['partner']['row']} ({p['partner']['name']})",
-                                     "no partner_id; give the partner an ID to get its pack"))
-            progress(1)
-    names = scorecard_names([(p["partner"]["id"], p["partner"]["name"]) for p in named])
-    for done in render_all(named, options, workers=workers, chunk_size=PACK_CHUNK, render=render_packs):
-        p = named[done.index]
-        if done.pdf is None:
-            summary.failures.append((f"{p['partner']['id']} ({p['partner']['name']})", done.error or "failed"))
-        else:
-            path = out_dir / names[done.index]
-            atomic_write(path, lambda tmp, pdf=done.pdf: tmp.write_bytes(pdf))
-            summary.written.append(path)
-        progress(1)
-    summary.written.sort()
-    return summary
+    return write_documents(packs, out_dir, options, "pack", progress=progress, workers=workers,
+                           chunk_size=PACK_CHUNK, render=render_packs)
 
 
 def _pdf_path(output: "str | os.PathLike[str]") -> Path:
