@@ -18,9 +18,8 @@ from scoring.drift import SHIFTED, STABLE
 from scoring.monitoring import Monitored
 
 from reports import charts
-from reports.fetcher import RestrictedFetcher
 from reports.files import atomic_write
-from reports.render import environment, source_date, templates_dir
+from reports.render import document_pdf
 
 TEMPLATE = "monitor.html.j2"
 #: Without any shifted variable, the distributions of this many largest-PSI inputs are shown instead.
@@ -62,17 +61,6 @@ def context(found: Monitored, *, model_label: str, source: str, as_of: dt.date,
 def write_pdf(found: Monitored, path: "str | Path", *, model_label: str, source: str, as_of: dt.date,
               anomalies: dict[str, int] | None = None) -> Path:
     """Render the monitoring report and write it atomically to ``path``."""
-    from weasyprint import HTML  # imported on first render
-
     page = context(found, model_label=model_label, source=source, as_of=as_of, anomalies=anomalies)
-    html = environment().get_template(TEMPLATE).render(**page)
-    fetcher = RestrictedFetcher([templates_dir()])
-    document = HTML(string=html, base_url=str(templates_dir()) + "/", url_fetcher=fetcher).render()
-    if fetcher.blocked:
-        raise ValueError("the monitoring template asked for files outside pscore: " + ", ".join(fetcher.blocked))
-    stamp = f"{as_of.isoformat()}T00:00:00Z"
-    document.metadata.created = document.metadata.modified = stamp
-    document.metadata.title, document.metadata.generator = f"Population stability as of {as_of}", "pscore"
-    with source_date(as_of):
-        data = document.write_pdf()
+    data = document_pdf(TEMPLATE, page, as_of=as_of, title=f"Population stability as of {as_of}")
     return atomic_write(path, lambda tmp: tmp.write_bytes(data))

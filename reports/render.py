@@ -210,6 +210,23 @@ def _page_ranges(document, n: int) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], len(document.pages)]))
 
 
+def document_pdf(template: str, context: dict[str, Any], *, as_of: dt.date, title: str, author: str = "pscore") -> bytes:
+    """One report (monitoring, scenario, experiment read-out) rendered from ``template`` with
+    ``context``: the scorecards' Jinja2 environment, a fetcher that reaches nothing outside pscore's
+    templates, and metadata and fonts stamped with ``as_of``, so the same input gives the same bytes."""
+    from weasyprint import HTML  # imported on first render
+
+    html = environment().get_template(template).render(**context)
+    fetcher = RestrictedFetcher([templates_dir()])
+    document = HTML(string=html, base_url=str(templates_dir()) + "/", url_fetcher=fetcher).render()
+    if fetcher.blocked:
+        raise ValueError(f"the template {template} asked for files outside pscore: " + ", ".join(fetcher.blocked))
+    document.metadata.created = document.metadata.modified = _stamp(as_of)
+    document.metadata.title, document.metadata.authors, document.metadata.generator = title, [author], "pscore"
+    with source_date(as_of):
+        return document.write_pdf()
+
+
 @contextlib.contextmanager
 def source_date(as_of: dt.date) -> Iterator[None]:
     """Font subsetting stamps the embedded fonts with the time of writing unless SOURCE_DATE_EPOCH

@@ -16,9 +16,8 @@ import numpy as np
 from scoring.scenario import Scenario
 
 from reports.charts import GRID, INK, NAVY, SMALL, TEAL, WHITE, _clean, _fit, _line, _rect, _svg, _text
-from reports.fetcher import RestrictedFetcher
 from reports.files import atomic_write
-from reports.render import source_date, _stamp, environment, templates_dir
+from reports.render import document_pdf
 
 TEMPLATE = "scenario.html.j2"
 MOVERS_SHOWN = 40  # partners listed in the PDF; the workbook lists every one
@@ -135,20 +134,9 @@ def _mix(share: float) -> str:
 
 def render_pdf(scenario: Scenario, author: str = "pscore") -> bytes:
     """The report as PDF bytes; the same scenario gives the same bytes."""
-    from weasyprint import HTML
-
     content = report(scenario)
-    html = environment().get_template(TEMPLATE).render(r=content, author=author, lang="en")
-    fetcher = RestrictedFetcher([templates_dir()], [])
-    document = HTML(string=html, base_url=str(templates_dir()) + "/", url_fetcher=fetcher).render()
-    if fetcher.blocked:
-        raise ValueError("the scenario template asked for files outside pscore: " + ", ".join(fetcher.blocked))
-    document.metadata.created = document.metadata.modified = _stamp(scenario.as_of)
-    document.metadata.authors = [author]
-    document.metadata.generator = "pscore"
-    document.metadata.title = content["title"]
-    with source_date(scenario.as_of):
-        return document.write_pdf()
+    return document_pdf(TEMPLATE, {"r": content, "author": author, "lang": "en"}, as_of=scenario.as_of,
+                        title=content["title"], author=author)
 
 
 def write_scenario_pdf(scenario: Scenario, path: "str | Path", author: str = "pscore") -> Path:

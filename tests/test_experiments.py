@@ -251,3 +251,33 @@ def test_analyze_cli_reads_out_and_writes_a_report(book):
     assert "Estimates per outcome" in text and any(str(t).startswith("Experiment coaching-pilot-2026") for t in text)
     done = pscore("experiment", "analyze", str(book / "partners.xlsx"), "--name", "nope")
     assert done.returncode == 2 and "no experiment named 'nope'" in done.stderr
+
+
+def test_analyze_cli_writes_the_read_out_as_a_pdf(book):
+    """-o read-out.pdf: the verdicts and every estimate of the core's read-out, the same bytes twice."""
+    from scoring.model.load import load_model
+    from xlplugin.workbook import experiments
+
+    from tests.conftest import flat, pdf_text
+
+    outs = []
+    for k in range(2):
+        out = book / f"readout{k}.pdf"
+        done = pscore("experiment", "analyze", str(book / "partners.xlsx"), "--name", EXPERIMENT, "-o", str(out),
+                      "--as-of", AS_OF.isoformat(), "--resamples", "500")
+        assert done.returncode == 0, done.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    text = flat(pdf_text(outs[0])).replace("- ", "-")  # a word broken at its hyphen across lines
+    sheets = experiments.read(book / "partners.xlsx", load_model("default"))
+    found = experiments.analyze_workbook(sheets, load_model("default"), EXPERIMENT, AS_OF, 500, 0)
+    for line in found.lines:
+        assert flat(line) in text
+    from reports.experiment import report
+
+    estimates = report(found)["tables"][0]  # one column per outcome, one row per figure
+    effect = next(row for row in estimates["rows"] if row[0] == "effect")
+    assert " ".join(effect) in text
+    for shown, value in zip(effect[1:], found.results["effect"]):
+        assert float(shown.replace(",", "")) == pytest.approx(value, abs=0.5 if abs(value) >= 1000 else 5e-4)
+    assert f"Experiment read-out: {EXPERIMENT}" in text

@@ -157,7 +157,7 @@ def register(main: click.Group, model_group: click.Group) -> None:
     @click.argument("workbook_path", metavar="WORKBOOK.xlsx", type=click.Path(dir_okay=False, path_type=Path))
     @click.option("--name", required=True, help="The experiment to read out.")
     @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                  help="Also write the read-out into a copy of WORKBOOK (.xlsx; .xlsm with macros).")
+                  help="Also write the read-out: a .pdf report, or a copy of WORKBOOK with it (.xlsx; .xlsm with macros).")
     @click.option("--model", "model_ref", default="default", show_default=True,
                   help="Model the pre-period and current scores are computed with.")
     @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Read-out date. [default: today]")
@@ -177,7 +177,11 @@ def register(main: click.Group, model_group: click.Group) -> None:
         with cli._step(f"Analysing {name}"):
             analysis = experiments.analyze_workbook(sheets, model, name.strip(), date, resamples, seed)
         lines = list(analysis.lines)
-        if output is not None:
+        if output is not None and output.suffix.lower() == ".pdf":
+            from reports.experiment import write_analysis_pdf
+
+            lines.append(f"Wrote {write_analysis_pdf(analysis, output)}")
+        elif output is not None:
             lines += [f"Wrote {output}", *experiments.write_analysis(sheets, analysis, output, workbook_path)]
         click.echo("\n".join(lines))
 
