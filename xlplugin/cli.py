@@ -452,11 +452,17 @@ def report_scorecards(workbook_path: Path, out_dir: Path, partner_ids: str | Non
     elapsed = time.perf_counter() - start
     click.echo(f"Wrote {len(summary.written)} {audience} scorecards ({options.paper}) to {out_dir} in {elapsed:.1f} s "
                f"with {scored.model.label}, as of {scored.result.as_of.isoformat()}.")
-    if summary.failures:
-        click.echo(f"{len(summary.failures)} failed:", err=True)
-        for partner, reason in summary.failures:
-            click.echo(f"  {partner}: {reason}", err=True)
+    if report_failures(summary.failures):
         sys.exit(1)
+
+
+def report_failures(failures: list[tuple[str, str]]) -> int:
+    """List the partners a batch could not finish, one line each on stderr; how many there were."""
+    if failures:
+        click.echo(f"{len(failures)} failed:", err=True)
+        for partner, reason in failures:
+            click.echo(f"  {partner}: {reason}", err=True)
+    return len(failures)
 
 
 @main.command("history")

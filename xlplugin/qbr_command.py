@@ -123,8 +123,4 @@ def run(*, workbook_path: Path, output: Path, partner_id: str | None, partner_id
         summary = qbr_job.write_packs(packs, output, options, progress=update, workers=workers)
     click.echo(f"Wrote {len(summary.written)} {audience} QBR packs ({options.paper}) to {output} in "
                f"{time.perf_counter() - start:.1f} s {label}.")
-    if summary.failures:
-        click.echo(f"{len(summary.failures)} failed:", err=True)
-        for who, reason in summary.failures:
-            click.echo(f"  {who}: {reason}", err=True)
-    return len(summary.failures)
+    return cli.report_failures(summary.failures)
