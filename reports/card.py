@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from scoring import ScoreResult, quality
+from scoring import ScoreResult, cells, quality
 from scoring.cells import is_null
 from scoring.percentiles import MIN_SEGMENT_SIZE, segment_benchmarks
 from scoring.compiled import ADJUSTMENT, ADJUSTMENT_LABEL
-from scoring.engine import months_between, to_date
+from scoring.engine import months_between
 from scoring.history import TREND_SCORES, trend
 from scoring.ledger import top_reasons
 from scoring.model.schema import Tier
@@ -320,9 +320,5 @@ def _text(value: Any) -> str:
 
 
 def _date(value: Any) -> dt.date | None:
-    if _missing(value) or value == "":
-        return None
-    try:
-        return to_date(value)
-    except (ValueError, TypeError):
-        return None
+    """A date cell as a date, read by the one cell parser (None when blank or not a date)."""
+    return cells.date(value)[0]

@@ -24,7 +24,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from scoring import cells
-from scoring.engine import months_between, to_date
+from scoring.engine import months_between
 from scoring.history import score_history
 from scoring.next_tier import paths_to_next_tier, shown_value
 from scoring.quarters import Quarter
@@ -371,9 +371,5 @@ def _num(value: Any) -> float | None:
 
 
 def _date(value: Any) -> dt.date | None:
-    if _missing(value) or value == "":
-        return None
-    try:
-        return to_date(value)
-    except (ValueError, TypeError):
-        return None
+    """A date cell as a date, read by the one cell parser (None when blank or not a date)."""
+    return cells.date(value)[0]
